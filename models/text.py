@@ -1,0 +1,161 @@
+"""Indonesian text processing: cleaning, tokens, sentences and chunks, all with character offsets.
+
+Every unit keeps (start, end) offsets into the text it was computed from, so evidence can always be
+shown in the original. spaCy's Indonesian language data gives stop words, the rule-based sentencizer
+and lookup lemmas (spacy-lookups-data, offline).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+import spacy
+from spacy.lang.id.stop_words import STOP_WORDS as _SPACY_STOP_WORDS
+from spacy.language import Language
+
+STOP_WORDS: frozenset[str] = frozenset(_SPACY_STOP_WORDS)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\ufeff]")
+_HYPHEN_BREAK = re.compile(r"(\w)-\n[ \t]*(\w)")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_SPACE_NL = re.compile(r" *\n *")
+_MANY_NL = re.compile(r"\n{3,}")
+_PAGE_NO = re.compile(r"^\s*(halaman\s+)?\d{1,4}(\s*(/|dari)\s*\d{1,4})?\s*$", re.IGNORECASE | re.MULTILINE)
+_WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
+
+
+def clean_text(raw: str) -> str:
+    """Normalise Unicode, whitespace, end-of-line hyphenation and PDF artefacts (page numbers,
+    hard-wrapped lines) so that the same wording always gives the same text."""
+    t = unicodedata.normalize("NFC", raw).replace("\r\n", "\n").replace("\r", "\n")
+    t = t.replace("\u00ad", "")  # soft hyphen
+    t = _CONTROL.sub("", t)
+    t = t.replace("\u2018", "'").replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"')
+    t = t.replace("\u2013", "-").replace("\u2014", "-").replace("\u2022", "-")
+    t = _SPACES.sub(" ", t)
+    t = _SPACE_NL.sub("\n", t)
+    t = _PAGE_NO.sub("", t)
+    t = _HYPHEN_BREAK.sub(r"\1\2", t)
+    # Hard-wrapped lines (PDF): a line that does not end a sentence continues on the next line
+    # when that line starts in lower case.
+    t = re.sub(r"([^\n.:;!?])\n(?=[a-z(])", r"\1 ", t)
+    t = _MANY_NL.sub("\n\n", t)
+    return t.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    norm: str
+    start: int
+    end: int
+    stop: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    start: int
+    end: int
+    words: int
+
+
+@lru_cache(maxsize=1)
+def _lemma_table() -> dict[str, str]:
+    from spacy.lookups import load_lookups
+
+    lookups = load_lookups("id", ["lemma_lookup"])
+    return dict(lookups.get_table("lemma_lookup"))
+
+
+@lru_cache(maxsize=1)
+def nlp() -> Language:
+    """The blank spaCy Indonesian pipeline with the rule-based sentencizer (no download needed)."""
+    pipe = spacy.blank("id")
+    pipe.add_pipe("sentencizer")
+    return pipe
+
+
+def lemma(word: str) -> str:
+    """Lookup lemma of a lower-cased Indonesian word (the word itself when unknown)."""
+    return _lemma_table().get(word, word)
+
+
+def tokenize(text: str, *, use_lemmas: bool = True) -> list[Token]:
+    """Word tokens with offsets; `norm` is the lower-cased (and lemmatised) form used for matching."""
+    table = _lemma_table() if use_lemmas else None
+    out: list[Token] = []
+    for m in _WORD.finditer(text):
+        w = m.group().lower()
+        norm = table.get(w, w) if table is not None else w
+        out.append(Token(norm, m.start(), m.end(), w in STOP_WORDS))
+    return out
+
+
+def count_words(text: str) -> int:
+    return sum(1 for _ in _WORD.finditer(text))
+
+
+def sentences(text: str) -> list[Span]:
+    """Sentence spans: paragraphs and heading lines are split on newlines, then by spaCy's sentencizer."""
+    out: list[Span] = []
+    pipe = nlp()
+    pos = 0
+    paragraphs: list[tuple[int, str]] = []
+    for line in text.split("\n"):
+        if line.strip():
+            paragraphs.append((pos, line))
+        pos += len(line) + 1
+    for base, doc in zip((b for b, _ in paragraphs), pipe.pipe(p for _, p in paragraphs), strict=True):
+        for sent in doc.sents:
+            s = base + sent.start_char
+            e = base + sent.end_char
+            seg = text[s:e]
+            stripped = seg.strip()
+            if not stripped:
+                continue
+            s += len(seg) - len(seg.lstrip())
+            e = s + len(stripped)
+            out.append(Span(s, e, count_words(stripped)))
+    return out
+
+
+def chunk_spans(text: str, *, min_words: int = 8, max_words: int = 96) -> list[Span]:
+    """Embedding units: sentences, short ones merged with their neighbour, long ones split at word
+    boundaries, so each fits the model's sequence length."""
+    out: list[Span] = []
+    pending: Span | None = None
+    for sent in sentences(text):
+        pieces = _split_long(text, sent, max_words) if sent.words > max_words else [sent]
+        for piece in pieces:
+            if pending is not None:
+                piece = Span(pending.start, piece.end, pending.words + piece.words)
+                pending = None
+            if piece.words < min_words:
+                pending = piece
+            else:
+                out.append(piece)
+    if pending is not None:
+        if out and out[-1].words + pending.words <= max_words:
+            last = out.pop()
+            out.append(Span(last.start, pending.end, last.words + pending.words))
+        else:
+            out.append(pending)
+    return out
+
+
+def _split_long(text: str, span: Span, max_words: int) -> Iterator[Span]:
+    words = list(_WORD.finditer(text, span.start, span.end))
+    for i in range(0, len(words), max_words):
+        group = words[i : i + max_words]
+        start = span.start if i == 0 else group[0].start()
+        end = span.end if i + max_words >= len(words) else group[-1].end()
+        yield Span(start, end, len(group))
+
+
+def content_hash(text: str) -> str:
+    """Stable key of a text for caches (embeddings are never computed twice for the same text)."""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()

@@ -1,0 +1,142 @@
+"""Screening results as data: the shape of `report.json`, the API's responses and every rendered report.
+
+Field names are a stable contract with other tools: extend, never rename.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+MatchType = Literal["identical", "edited", "paraphrase"]
+Relation = Literal["other_region", "same_instansi", "declared_replication", "boilerplate"]
+Recommendation = Literal["lanjut", "perlu_klarifikasi", "tidak_lengkap", "indikasi_duplikasi"]
+Severity = Literal["error", "warning", "info"]
+SectionStatus = Literal["ada", "tidak_ada", "terlalu_pendek", "melebihi_batas", "hanya_instruksi"]
+
+RECOMMENDATION_LABELS: dict[str, str] = {
+    "lanjut": "Lanjut",
+    "perlu_klarifikasi": "Perlu klarifikasi",
+    "tidak_lengkap": "Tidak lengkap",
+    "indikasi_duplikasi": "Indikasi duplikasi",
+}
+RELATION_LABELS: dict[str, str] = {
+    "other_region": "Instansi/daerah lain",
+    "same_instansi": "Instansi yang sama (pengajuan ulang)",
+    "declared_replication": "Replikasi yang dinyatakan",
+    "boilerplate": "Hanya teks templat",
+}
+MATCH_LABELS: dict[str, str] = {"identical": "identik", "edited": "disunting", "paraphrase": "parafrasa"}
+
+
+class Passage(BaseModel):
+    """One aligned passage: character offsets in this proposal's text and in the other document's."""
+
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    other_start: int = Field(ge=0)
+    other_end: int = Field(ge=0)
+    match_type: MatchType
+    score: float = Field(1.0, description="Token overlap (lexical) or cosine (paraphrase) of the passage pair.")
+    words: int = Field(0, ge=0, description="Words in this side of the passage.")
+
+
+class Duplicate(BaseModel):
+    other_id: str
+    other_source: Literal["batch", "archive"] = "batch"
+    other_judul: str = ""
+    other_instansi: str = ""
+    other_tahun: int | None = None
+    relation: Relation
+    match_type: MatchType
+    share: float = Field(ge=0, le=1, description="Share of this proposal's characters in non-template passages.")
+    other_share: float = Field(0, ge=0, le=1, description="The same share measured in the other document.")
+    longest_passage_words: int = 0
+    passages: list[Passage] = Field(default_factory=list)
+    template_passages: list[Passage] = Field(
+        default_factory=list, description="Overlap that is template text shared by many proposals (ignored)."
+    )
+    other_text: str | None = Field(None, description="The other document's text, for side-by-side views.")
+
+
+class Similar(BaseModel):
+    id: str
+    judul: str = ""
+    instansi: str = ""
+    tahun: int | None = None
+    status: str | None = None
+    score: float = Field(description="Reciprocal-rank-fusion score of the dense and lexical retrievers.")
+    dense_score: float | None = None
+    lexical_score: float | None = None
+
+
+class Finding(BaseModel):
+    code: str
+    severity: Severity
+    message: str = Field(description="Reason in Bahasa Indonesia.")
+    field: str | None = None
+
+
+class SectionCheck(BaseModel):
+    key: str
+    heading: str
+    status: SectionStatus
+    required: bool = True
+    words: int = 0
+    min_words: int | None = None
+    max_words: int | None = None
+    start: int | None = None
+    end: int | None = None
+    instruction_share: float = 0.0
+    message: str = ""
+
+
+class Completeness(BaseModel):
+    form: str
+    form_label: str = ""
+    complete: bool
+    sections: list[SectionCheck] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
+
+
+class Reason(BaseModel):
+    code: str
+    message: str = Field(description="Reason in Bahasa Indonesia.")
+    evidence: str | None = Field(None, description="JSON pointer into this proposal's result, e.g. /duplicates/0.")
+
+
+class ProposalResult(BaseModel):
+    id: str
+    judul: str = ""
+    instansi: str = ""
+    klaster: str = ""
+    wilayah: str = ""
+    tahun: int | None = None
+    tahun_implementasi: int | None = None
+    replikasi_dari: str | None = None
+    source: str | None = None
+    text: str
+    recommendation: Recommendation
+    reasons: list[Reason] = Field(default_factory=list)
+    completeness: Completeness
+    duplicates: list[Duplicate] = Field(default_factory=list)
+    similar: list[Similar] = Field(default_factory=list)
+    novelty: float | None = Field(None, ge=0, le=1)
+
+
+class FileError(BaseModel):
+    file: str
+    reason: str = Field(description="Reason in Bahasa Indonesia.")
+    reason_en: str = ""
+
+
+class Report(BaseModel):
+    saring_version: str = ""
+    generated_at: str = ""
+    parameters: dict[str, Any]
+    settings: dict[str, Any] = Field(default_factory=dict)
+    model: str
+    archive_size: int = 0
+    proposals: list[ProposalResult] = Field(default_factory=list)
+    errors: list[FileError] = Field(default_factory=list)
