@@ -102,9 +102,7 @@ class SectionSpec(_Strict):
     def _keys(self) -> SectionSpec:
         unknown = [k for k in self.input_keys if k not in INPUT_KEYS]
         if unknown:
-            raise ValueError(
-                f"section {self.key!r}: unknown input key(s) {unknown}; use keys from {list(INPUT_KEYS)}"
-            )
+            raise ValueError(f"section {self.key!r}: unknown input key(s) {unknown}; use keys from {list(INPUT_KEYS)}")
         return self
 
 

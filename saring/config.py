@@ -1,0 +1,61 @@
+"""The one settings object, read from the environment (prefix SARING_) and validated at start-up."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "saring"
+
+
+class Settings(BaseSettings):
+    """Where saring keeps its data and which model and parameters it uses."""
+
+    model_config = SettingsConfigDict(env_prefix="SARING_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=_default_data_dir, description="Embedded store, index and caches.")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; defaults to SQLite inside data_dir.")
+    embedding_model: str | None = Field(
+        None,
+        description="A packaged model name (see `saring info`) or a local sentence-transformers directory.",
+    )
+    params: Path | None = Field(None, description="Parameters file; defaults to the bundled one.")
+    embed_batch_size: int = Field(32, ge=1, le=1024)
+    index_kind: Literal["auto", "flat", "hnsw"] = "auto"
+    max_upload_mb: int = Field(200, ge=1, description="Largest accepted upload (API).")
+    log_level: str = "INFO"
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _expand(cls, v: Any) -> Any:
+        return Path(v).expanduser() if isinstance(v, str | Path) else v
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'saring.sqlite3'}"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    def public(self) -> dict[str, Any]:
+        """Settings as echoed in reports (the database password is masked)."""
+        d = self.model_dump(mode="json")
+        d["database_url"] = _mask_password(self.db_url)
+        return d
+
+
+def _mask_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<invalid url>"

@@ -1,0 +1,438 @@
+"""Duplication and copying: candidate pairs from indexes (never all pairs), passage alignment with
+offsets in both texts, template exclusion, and the relation between the two documents.
+
+Pipeline for a set of documents:
+1. `boilerplate_shingles`: shingles found in many documents (document frequency) or in declared
+   template text are template, never evidence.
+2. `candidate_pairs`: chunk-level MinHash-LSH over non-template shingles (datasketch) plus dense
+   nearest neighbours of chunk embeddings.
+3. `align`: seed-and-extend over shared shingles gives lexical passages (identical / edited);
+   chunk pairs with high embedding cosine that no lexical passage covers give paraphrase passages.
+4. `classify_relation`: declared replication, same instansi, another region, or template only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+
+from screening.features import DocFeatures
+from screening.params import DuplicationParams
+from screening.proposal import Proposal, normalise_name
+from screening.results import Duplicate, MatchType, Passage, Relation
+
+_WORD = re.compile(r"[^\W_]+")
+
+ChunkRef = tuple[str, int]
+"""(document key, chunk number)."""
+
+NeighbourSearch = Callable[[np.ndarray, int], list[list[tuple[ChunkRef, float]]]]
+"""Given query vectors and k, the k nearest chunks of each (reference, cosine), best first."""
+
+
+# ---------------------------------------------------------------- template text
+
+
+def boilerplate_shingles(
+    docs: Sequence[DocFeatures], *, params: DuplicationParams, declared: Iterable[int] = ()
+) -> set[int]:
+    """Shingles that are template text: in declared templates, or in at least
+    max(boilerplate_min_docs, boilerplate_df * len(docs)) documents."""
+    df: Counter[int] = Counter()
+    for d in docs:
+        df.update(set(d.shingles.tolist()))
+    cut = max(params.boilerplate_min_docs, int(np.ceil(params.boilerplate_df * len(docs))))
+    out = {h for h, c in df.items() if c >= cut}
+    out.update(declared)
+    return out
+
+
+def _mask(d: DocFeatures, boiler: set[int]) -> np.ndarray:
+    """True where a shingle of `d` is template text."""
+    if not boiler or len(d.shingles) == 0:
+        return np.zeros(len(d.shingles), dtype=bool)
+    return np.fromiter((int(h) in boiler for h in d.shingles), dtype=bool, count=len(d.shingles))
+
+
+def chunk_template_share(d: DocFeatures, mask: np.ndarray) -> np.ndarray:
+    """Share of each chunk's shingles that are template text (1.0 for chunks without shingles)."""
+    out = np.ones(len(d.chunks), dtype=np.float32)
+    for i, (lo, hi) in enumerate(d.chunk_shingles):
+        if hi > lo:
+            out[i] = float(mask[lo:hi].mean())
+    return out
+
+
+# ---------------------------------------------------------------- candidates
+
+
+def _minhash(values: np.ndarray, num_perm: int) -> MinHash:
+    m = MinHash(num_perm=num_perm, hashfunc=lambda x: x, scheme="affine64")
+    m.update_batch(values)
+    return m
+
+
+@dataclass
+class CandidateIndex:
+    """Chunk-level MinHash-LSH over documents' non-template shingles."""
+
+    lsh: MinHashLSH
+    hashes: dict[ChunkRef, MinHash]
+
+    @classmethod
+    def build(cls, docs: Iterable[DocFeatures], *, params: DuplicationParams, boiler: set[int]) -> CandidateIndex:
+        lsh = MinHashLSH(threshold=params.lsh_threshold, num_perm=params.minhash_num_perm)
+        hashes: dict[ChunkRef, MinHash] = {}
+        with lsh.insertion_session() as session:
+            for d in docs:
+                mask = _mask(d, boiler)
+                for ci, (lo, hi) in enumerate(d.chunk_shingles):
+                    vals = d.shingles[lo:hi][~mask[lo:hi]]
+                    if len(vals) < 2:
+                        continue
+                    m = _minhash(np.unique(vals), params.minhash_num_perm)
+                    hashes[(d.key, ci)] = m
+                    session.insert((d.key, ci), m)
+        return cls(lsh=lsh, hashes=hashes)
+
+    def query(self, ref: ChunkRef) -> list[ChunkRef]:
+        m = self.hashes.get(ref)
+        return [] if m is None else [r for r in self.lsh.query(m) if r[0] != ref[0]]
+
+
+def candidate_pairs(
+    queries: Sequence[DocFeatures],
+    *,
+    lsh: CandidateIndex,
+    params: DuplicationParams,
+    boiler: set[int],
+    neighbours: NeighbourSearch | None = None,
+) -> set[tuple[str, str]]:
+    """Document pairs (query key, other key) that share a chunk by MinHash-LSH or by a dense
+    neighbour with cosine >= candidate_cosine. Template chunks never make candidates."""
+    pairs: set[tuple[str, str]] = set()
+    for d in queries:
+        for ci in range(len(d.chunks)):
+            for other_key, _ in lsh.query((d.key, ci)):
+                pairs.add((d.key, other_key))
+    if neighbours is not None and params.dense_candidates_k > 0:
+        for d in queries:
+            if d.vectors is None or len(d.chunks) == 0:
+                continue
+            share = chunk_template_share(d, _mask(d, boiler))
+            rows = np.flatnonzero(share < 0.5)
+            if len(rows) == 0:
+                continue
+            hits = neighbours(d.vectors[rows], params.dense_candidates_k + 1)
+            for row_hits in hits:
+                for (okey, _), score in row_hits:
+                    if okey != d.key and score >= params.candidate_cosine:
+                        pairs.add((d.key, okey))
+    return pairs
+
+
+# ---------------------------------------------------------------- alignment
+
+
+@dataclass
+class _Chain:
+    i0: int
+    i1: int
+    j0: int
+    j1: int
+    jlast: int
+    seeds: int
+
+
+def _chains(a: DocFeatures, b: DocFeatures, a_ok: np.ndarray, b_ok: np.ndarray, gap: int) -> list[_Chain]:
+    """Greedy seed chaining: shared shingles close together in both texts form one chain.
+    Each open chain takes, at each position, the twin position that best continues its diagonal;
+    new chains start only where no open chain continues (repeated phrases spawn few chains)."""
+    pos_b: dict[int, list[int]] = defaultdict(list)
+    for j, h in enumerate(b.shingles.tolist()):
+        if b_ok[j] and len(pos_b[h]) < 16:
+            pos_b[h].append(j)
+    chains: list[_Chain] = []
+    active: list[_Chain] = []
+    for i, h in enumerate(a.shingles.tolist()):
+        if not a_ok[i]:
+            continue
+        js = pos_b.get(h)
+        if not js:
+            continue
+        active = [c for c in active if i - c.i1 <= gap + 1]
+        extended = False
+        for c in active:
+            step = i - c.i1
+            expected = c.jlast + step
+            best_j, best_d = -1, gap + 2
+            for j in js:
+                d = abs(j - expected)
+                if -gap <= j - c.jlast <= gap + step and d < best_d:
+                    best_j, best_d = j, d
+            if best_j >= 0:
+                c.i1, c.jlast = i, best_j
+                c.j0, c.j1 = min(c.j0, best_j), max(c.j1, best_j)
+                c.seeds += 1
+                extended = True
+        if not extended:
+            for j in js[:4]:
+                c = _Chain(i, i, j, j, j, 1)
+                chains.append(c)
+                active.append(c)
+    return _suppress(chains)
+
+
+def _suppress(chains: list[_Chain]) -> list[_Chain]:
+    """Keep the strongest chain where chains overlap in the first text (non-maximum suppression)."""
+    kept: list[_Chain] = []
+    for c in sorted(chains, key=lambda c: (-c.seeds, c.i0)):
+        if all(min(c.i1, k.i1) - max(c.i0, k.i0) + 1 <= 0.5 * (c.i1 - c.i0 + 1) for k in kept):
+            kept.append(c)
+    return kept
+
+
+def _merge_chains(chains: list[_Chain], gap: int, other_gap: int) -> list[_Chain]:
+    """Merge chains adjacent in the first text whose twins lie close in the second text
+    (reordered sentences of one copied passage stay one passage)."""
+    chains = sorted(chains, key=lambda c: (c.i0, c.j0))
+    out: list[_Chain] = []
+    for c in chains:
+        if out:
+            p = out[-1]
+            overlap = c.j0 <= p.j1 and p.j0 <= c.j1
+            b_dist = 0 if overlap else max(c.j0, p.j0) - min(c.j1, p.j1)
+            if c.i0 - p.i1 <= gap + 1 and b_dist <= other_gap:
+                p.i1 = max(p.i1, c.i1)
+                p.j0 = min(p.j0, c.j0)
+                p.j1 = max(p.j1, c.j1)
+                p.seeds += c.seeds
+                continue
+        out.append(_Chain(c.i0, c.i1, c.j0, c.j1, c.jlast, c.seeds))
+    return out
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def _lexical_passages(
+    a: DocFeatures, b: DocFeatures, a_ok: np.ndarray, b_ok: np.ndarray, params: DuplicationParams
+) -> list[Passage]:
+    gap = params.max_gap
+    chains = _merge_chains(_chains(a, b, a_ok, b_ok, gap), gap, other_gap=4 * gap + 10)
+    out: list[Passage] = []
+    for c in chains:
+        s, e = a.shingle_span(c.i0, c.i1)
+        os_, oe = b.shingle_span(c.j0, c.j1)
+        words = a.words_between(s, e)
+        if words < params.min_passage_words:
+            continue
+        span_len = c.i1 - c.i0 + 1
+        score = min(1.0, c.seeds / span_len)
+        mt: MatchType = "identical" if _words(a.text[s:e]) == _words(b.text[os_:oe]) else "edited"
+        out.append(Passage(start=s, end=e, other_start=os_, other_end=oe, match_type=mt, score=score, words=words))
+    return out
+
+
+def _covered(spans: Iterable[tuple[int, int]], length: int) -> np.ndarray:
+    cov = np.zeros(length + 1, dtype=bool)
+    for s, e in spans:
+        cov[s:e] = True
+    return cov
+
+
+def _paraphrase_passages(
+    a: DocFeatures,
+    b: DocFeatures,
+    lexical: list[Passage],
+    a_tmpl: np.ndarray,
+    b_tmpl: np.ndarray,
+    params: DuplicationParams,
+) -> list[Passage]:
+    """Chunk pairs with cosine >= paraphrase_cosine that no lexical passage covers, merged when
+    consecutive in both texts."""
+    if a.vectors is None or b.vectors is None or not len(a.chunks) or not len(b.chunks):
+        return []
+    sims = a.vectors @ b.vectors.T
+    cov_a = _covered(((p.start, p.end) for p in lexical), len(a.text))
+    cov_b = _covered(((p.other_start, p.other_end) for p in lexical), len(b.text))
+    pairs: list[tuple[int, int, float]] = []
+    for ai, chunk in enumerate(a.chunks):
+        if a_tmpl[ai] >= 0.5 or chunk.words < params.paraphrase_min_words:
+            continue
+        if cov_a[chunk.start : chunk.end].mean() >= 0.5:
+            continue
+        bi = int(np.argmax(sims[ai]))
+        score = float(sims[ai, bi])
+        if score < params.paraphrase_cosine or b_tmpl[bi] >= 0.5:
+            continue
+        bc = b.chunks[bi]
+        if cov_b[bc.start : bc.end].mean() >= 0.5:
+            continue
+        pairs.append((ai, bi, score))
+    out: list[Passage] = []
+    group: list[tuple[int, int, float]] = []
+
+    def flush() -> None:
+        if not group:
+            return
+        s = a.chunks[group[0][0]].start
+        e = a.chunks[group[-1][0]].end
+        os_ = min(b.chunks[g[1]].start for g in group)
+        oe = max(b.chunks[g[1]].end for g in group)
+        words = sum(a.chunks[g[0]].words for g in group)
+        score = float(np.mean([g[2] for g in group]))
+        out.append(
+            Passage(
+                start=s,
+                end=e,
+                other_start=os_,
+                other_end=oe,
+                match_type="paraphrase",
+                score=score,
+                words=words,
+            )
+        )
+        group.clear()
+
+    for p in pairs:
+        if group and (p[0] - group[-1][0] > 1 or abs(p[1] - group[-1][1]) > 2):
+            flush()
+        group.append(p)
+    flush()
+    return out
+
+
+@dataclass
+class PairMatch:
+    """Aligned evidence between documents a and b (offsets: start/end in a, other_* in b)."""
+
+    a: DocFeatures
+    b: DocFeatures
+    passages: list[Passage]
+    template_passages: list[Passage]
+
+    def share(self, *, other: bool = False) -> float:
+        text = self.b.text if other else self.a.text
+        if not text or not self.passages:
+            return 0.0
+        spans = ((p.other_start, p.other_end) if other else (p.start, p.end) for p in self.passages)
+        return float(_covered(spans, len(text))[: len(text)].mean())
+
+    def longest_words(self) -> int:
+        return max((p.words for p in self.passages), default=0)
+
+    def match_type(self) -> MatchType:
+        by_type: Counter[str] = Counter()
+        for p in self.passages or self.template_passages:
+            by_type[p.match_type] += p.end - p.start
+        if not by_type:
+            return "edited"
+        best = by_type.most_common(1)[0][0]
+        return "identical" if best == "identical" else "paraphrase" if best == "paraphrase" else "edited"
+
+    def swapped(self) -> PairMatch:
+        def sw(p: Passage) -> Passage:
+            return p.model_copy(
+                update={
+                    "start": p.other_start,
+                    "end": p.other_end,
+                    "other_start": p.start,
+                    "other_end": p.end,
+                    "words": self.b.words_between(p.other_start, p.other_end),
+                }
+            )
+
+        return PairMatch(
+            a=self.b,
+            b=self.a,
+            passages=sorted((sw(p) for p in self.passages), key=lambda p: p.start),
+            template_passages=sorted((sw(p) for p in self.template_passages), key=lambda p: p.start),
+        )
+
+
+def align(a: DocFeatures, b: DocFeatures, *, params: DuplicationParams, boiler: set[int]) -> PairMatch:
+    """All passages shared by a and b: lexical (identical/edited), paraphrase, and template."""
+    a_mask, b_mask = _mask(a, boiler), _mask(b, boiler)
+    lexical = _lexical_passages(a, b, ~a_mask, ~b_mask, params)
+    para = _paraphrase_passages(a, b, lexical, chunk_template_share(a, a_mask), chunk_template_share(b, b_mask), params)
+    template: list[Passage] = []
+    if boiler:
+        tparams = params.model_copy(update={"min_passage_words": max(4, params.shingle_size + 1)})
+        template = _lexical_passages(a, b, a_mask, b_mask, tparams)
+    passages = sorted(lexical + para, key=lambda p: p.start)
+    return PairMatch(a=a, b=b, passages=passages, template_passages=template)
+
+
+def is_reportable(m: PairMatch, params: DuplicationParams) -> bool:
+    """Worth showing: enough non-template overlap on either side, or one long passage."""
+    if not m.passages:
+        return False
+    return (
+        m.share() >= params.report_min_share
+        or m.share(other=True) >= params.report_min_share
+        or m.longest_words() >= params.report_min_passage_words
+    )
+
+
+# ---------------------------------------------------------------- relation
+
+
+def _mentions(declaration: str, title: str) -> bool:
+    """True when a replication declaration names a title (most of its words, in any order)."""
+    t = set(normalise_name(title).split())
+    if not t:
+        return False
+    d = set(normalise_name(declaration).split())
+    return len(t & d) / len(t) >= 0.8
+
+
+def declares_replication_of(p: Proposal, source: Proposal) -> bool:
+    """`p` names `source` as the innovation it replicates (replikasi_dari or its inspirasi section)."""
+    decl = " ".join(x for x in (p.replikasi_dari, p.bagian.get("inspirasi")) if x)
+    if not decl:
+        return False
+    if source.id and source.id.lower() in decl.lower().split():
+        return True
+    return _mentions(decl, source.judul)
+
+
+def same_instansi(a: Proposal, b: Proposal) -> bool:
+    na, nb = normalise_name(a.instansi), normalise_name(b.instansi)
+    return bool(na) and na == nb
+
+
+def classify_relation(a: Proposal, b: Proposal, m: PairMatch) -> Relation:
+    """How two documents with overlap relate; a declared replication is never copying."""
+    if not m.passages:
+        return "boilerplate"
+    if declares_replication_of(a, b) or declares_replication_of(b, a):
+        return "declared_replication"
+    if same_instansi(a, b):
+        return "same_instansi"
+    return "other_region"
+
+
+def to_duplicate(m: PairMatch, a: Proposal, b: Proposal, *, other_source: str, include_text: bool = True) -> Duplicate:
+    """The evidence record for a's report about b."""
+    return Duplicate(
+        other_id=b.id,
+        other_source="archive" if other_source == "archive" else "batch",
+        other_judul=b.judul,
+        other_instansi=b.instansi,
+        other_tahun=b.tahun,
+        relation=classify_relation(a, b, m),
+        match_type=m.match_type(),
+        share=round(m.share(), 4),
+        other_share=round(m.share(other=True), 4),
+        longest_passage_words=m.longest_words(),
+        passages=m.passages,
+        template_passages=m.template_passages,
+        other_text=b.text if include_text else None,
+    )

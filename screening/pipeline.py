@@ -1,0 +1,319 @@
+"""Screening a batch: prepare the batch-wide evidence once, then screen proposals one by one.
+
+Preparation (features, embeddings, template shingles, candidate index) is deterministic, so a job
+that stops half-way can prepare again and screen only the proposals still pending, with results
+identical to an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from models.embedder import Embedder
+from screening.completeness import BatchContext, check_completeness
+from screening.duplication import (
+    CandidateIndex,
+    ChunkRef,
+    NeighbourSearch,
+    PairMatch,
+    align,
+    boilerplate_shingles,
+    candidate_pairs,
+    is_reportable,
+    to_duplicate,
+)
+from screening.features import DocFeatures, analyse, text_shingles
+from screening.params import Parameters
+from screening.proposal import Proposal
+from screening.recommend import recommend
+from screening.results import ProposalResult
+from screening.similarity import ArchiveCatalog, doc_vector
+
+
+class Progress(Protocol):
+    """Receives progress of long work: a named stage with a total, then advances."""
+
+    def stage(self, name: str, total: int) -> None: ...
+
+    def advance(self, n: int = 1) -> None: ...
+
+
+class NullProgress:
+    def stage(self, name: str, total: int) -> None:
+        pass
+
+    def advance(self, n: int = 1) -> None:
+        pass
+
+
+SearchFactory = Callable[[np.ndarray, list[ChunkRef]], NeighbourSearch]
+"""Builds a nearest-neighbour search over some chunk vectors (the index backend is the caller's)."""
+
+
+def exact_search(vectors: np.ndarray, refs: list[ChunkRef]) -> NeighbourSearch:
+    """Exact inner-product search with numpy, in blocks (the default for small batches)."""
+
+    def search(q: np.ndarray, k: int) -> list[list[tuple[ChunkRef, float]]]:
+        if len(vectors) == 0 or len(q) == 0:
+            return [[] for _ in range(len(q))]
+        out: list[list[tuple[ChunkRef, float]]] = []
+        kk = min(k, len(vectors))
+        for s in range(0, len(q), 1024):
+            sims = q[s : s + 1024] @ vectors.T
+            top = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
+            for row, idx in zip(sims, top, strict=True):
+                idx = idx[np.argsort(-row[idx])]
+                out.append([(refs[int(i)], float(row[int(i)])) for i in idx])
+        return out
+
+    return search
+
+
+@dataclass
+class ArchiveContext:
+    """The archive as the screening needs it; built and cached by the application layer."""
+
+    entries: list[Proposal]
+    features: dict[str, DocFeatures]
+    catalog: ArchiveCatalog
+    neighbours: NeighbourSearch | None = None
+    by_key: dict[str, Proposal] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.by_key = {archive_key(e.id): e for e in self.entries}
+
+
+def archive_key(entry_id: str) -> str:
+    return f"a:{entry_id}"
+
+
+def batch_key(proposal_id: str) -> str:
+    return f"b:{proposal_id}"
+
+
+def embed_features(docs: Sequence[DocFeatures], embedder: Embedder, progress: Progress, *, step: int = 256) -> None:
+    """Fill each document's chunk vectors (texts are embedded in slices to report progress)."""
+    texts: list[str] = []
+    owners: list[tuple[int, int]] = []
+    for di, d in enumerate(docs):
+        for ci in range(len(d.chunks)):
+            texts.append(d.chunk_text(ci))
+            owners.append((di, ci))
+    progress.stage("Membuat embedding", len(texts))
+    vecs = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+    for s in range(0, len(texts), step):
+        vecs[s : s + step] = embedder.embed(texts[s : s + step])
+        progress.advance(len(texts[s : s + step]))
+    pos = 0
+    for d in docs:
+        d.vectors = vecs[pos : pos + len(d.chunks)]
+        pos += len(d.chunks)
+
+
+def declared_template_shingles(params: Parameters) -> set[int]:
+    """Shingles of the declared template texts and of every form's own instructions."""
+    texts = list(params.templates)
+    for form in params.forms.values():
+        texts.extend(s.instructions for s in form.sections if s.instructions)
+    return text_shingles(texts, params)
+
+
+@dataclass
+class BatchScreener:
+    """Batch-wide evidence, prepared once; `screen(id)` gives one proposal's result."""
+
+    proposals: list[Proposal]
+    archive: ArchiveContext
+    params: Parameters
+    docs: dict[str, DocFeatures]
+    boiler: set[int]
+    lsh: CandidateIndex
+    neighbours: NeighbourSearch | None
+    context: BatchContext
+    today: dt.date | None = None
+    include_other_text: bool = True
+    _matches: dict[tuple[str, str], PairMatch] = field(default_factory=dict)
+
+    @classmethod
+    def prepare(
+        cls,
+        proposals: Sequence[Proposal],
+        *,
+        archive: ArchiveContext,
+        embedder: Embedder,
+        params: Parameters,
+        progress: Progress | None = None,
+        search_factory: SearchFactory = exact_search,
+        today: dt.date | None = None,
+    ) -> BatchScreener:
+        progress = progress or NullProgress()
+        ids = [p.id for p in proposals]
+        if len(set(ids)) != len(ids):
+            raise ValueError("proposal ids in a batch must be unique")
+        progress.stage("Menganalisis teks", len(proposals))
+        docs: dict[str, DocFeatures] = {}
+        for p in proposals:
+            docs[batch_key(p.id)] = analyse(batch_key(p.id), p.text, params)
+            progress.advance()
+        batch_docs = list(docs.values())
+        embed_features(batch_docs, embedder, progress)
+        all_docs = batch_docs + list(archive.features.values())
+        progress.stage("Mengenali teks templat dan kandidat", 1)
+        boiler = boilerplate_shingles(all_docs, params=params.duplication, declared=declared_template_shingles(params))
+        lsh = CandidateIndex.build(all_docs, params=params.duplication, boiler=boiler)
+        progress.advance()
+        refs = [(d.key, ci) for d in batch_docs for ci in range(len(d.chunks))]
+        vecs = (
+            np.concatenate([d.vectors for d in batch_docs if d.vectors is not None])
+            if refs
+            else np.zeros((0, embedder.dim), dtype=np.float32)
+        )
+        local = search_factory(vecs, refs)
+        neighbours = _combine(local, archive.neighbours)
+        return cls(
+            proposals=list(proposals),
+            archive=archive,
+            params=params,
+            docs=docs,
+            boiler=boiler,
+            lsh=lsh,
+            neighbours=neighbours,
+            context=BatchContext.of(proposals, archive.entries),
+            today=today,
+        )
+
+    def _proposal(self, key: str) -> tuple[Proposal, str]:
+        if key.startswith("b:"):
+            pid = key[2:]
+            return next(p for p in self.proposals if p.id == pid), "batch"
+        return self.archive.by_key[key], "archive"
+
+    def _doc(self, key: str) -> DocFeatures:
+        return self.docs[key] if key in self.docs else self.archive.features[key]
+
+    def _match(self, a: str, b: str) -> PairMatch:
+        if (a, b) in self._matches:
+            return self._matches[(a, b)]
+        if (b, a) in self._matches:
+            return self._matches[(b, a)].swapped()
+        m = align(self._doc(a), self._doc(b), params=self.params.duplication, boiler=self.boiler)
+        self._matches[(a, b)] = m
+        return m
+
+    def screen(self, proposal_id: str) -> ProposalResult:
+        """One proposal's result: completeness, duplicates with evidence, similar, recommendation."""
+        p = next((x for x in self.proposals if x.id == proposal_id), None)
+        if p is None:
+            raise KeyError(f"proposal {proposal_id!r} is not in this batch")
+        key = batch_key(p.id)
+        doc = self.docs[key]
+        pairs = candidate_pairs(
+            [doc],
+            lsh=self.lsh,
+            params=self.params.duplication,
+            boiler=self.boiler,
+            neighbours=self.neighbours,
+        )
+        duplicates = []
+        for _, other in sorted(pairs):
+            if other == archive_key(p.id):
+                continue  # the same proposal already stored in the archive
+            m = self._match(key, other)
+            if not is_reportable(m, self.params.duplication) and not (m.template_passages and not m.passages):
+                continue
+            other_p, source = self._proposal(other)
+            duplicates.append(to_duplicate(m, p, other_p, other_source=source, include_text=self.include_other_text))
+        # Template-only pairs are listed last and only when nothing else links the two documents.
+        duplicates.sort(key=lambda d: (d.relation == "boilerplate", -d.share, d.other_id))
+        completeness = check_completeness(p, self.params, self.context, today=self.today)
+        vec = doc_vector(doc.vectors) if doc.vectors is not None else np.zeros(0, dtype=np.float32)
+        similar = self.archive.catalog.search(text=p.text, vector=vec, exclude_id=p.id)
+        novelty = self.archive.catalog.novelty(vec, exclude_id=p.id)
+        rec, reasons = recommend(
+            completeness=completeness,
+            duplicates=duplicates,
+            similar=similar,
+            novelty=novelty,
+            params=self.params.recommendation,
+        )
+        return ProposalResult(
+            id=p.id,
+            judul=p.judul,
+            instansi=p.instansi,
+            klaster=p.klaster,
+            wilayah=p.wilayah,
+            tahun=p.tahun,
+            tahun_implementasi=p.tahun_implementasi,
+            replikasi_dari=p.replikasi_dari,
+            source=p.source,
+            text=p.text,
+            recommendation=rec,
+            reasons=reasons,
+            completeness=completeness,
+            duplicates=duplicates,
+            similar=similar,
+            novelty=novelty,
+        )
+
+    def screen_all(self, *, progress: Progress | None = None, skip: set[str] | None = None) -> list[ProposalResult]:
+        progress = progress or NullProgress()
+        todo = [p for p in self.proposals if not skip or p.id not in skip]
+        progress.stage("Menyaring proposal", len(todo))
+        out = []
+        for p in todo:
+            out.append(self.screen(p.id))
+            progress.advance()
+        return out
+
+
+def _combine(local: NeighbourSearch, archive: NeighbourSearch | None) -> NeighbourSearch:
+    if archive is None:
+        return local
+
+    def search(q: np.ndarray, k: int) -> list[list[tuple[ChunkRef, float]]]:
+        a, b = local(q, k), archive(q, k)
+        return [sorted(x + y, key=lambda h: -h[1])[:k] for x, y in zip(a, b, strict=True)]
+
+    return search
+
+
+def build_archive_context(
+    entries: Sequence[Proposal],
+    *,
+    embedder: Embedder,
+    params: Parameters,
+    progress: Progress | None = None,
+    search_factory: SearchFactory = exact_search,
+) -> ArchiveContext:
+    """Analyse and embed the archive (embeddings come from the cache when already computed)."""
+    progress = progress or NullProgress()
+    progress.stage("Memuat arsip", len(entries))
+    feats: dict[str, DocFeatures] = {}
+    for e in entries:
+        feats[archive_key(e.id)] = analyse(archive_key(e.id), e.text, params)
+        progress.advance()
+    docs = list(feats.values())
+    embed_features(docs, embedder, progress)
+    dim = embedder.dim
+    doc_vecs = (
+        np.stack([doc_vector(d.vectors) if d.vectors is not None else np.zeros(dim, np.float32) for d in docs])
+        if docs
+        else np.zeros((0, dim), dtype=np.float32)
+    )
+    refs = [(d.key, ci) for d in docs for ci in range(len(d.chunks))]
+    vecs = (
+        np.concatenate([d.vectors for d in docs if d.vectors is not None])
+        if refs
+        else np.zeros((0, dim), dtype=np.float32)
+    )
+    return ArchiveContext(
+        entries=list(entries),
+        features=feats,
+        catalog=ArchiveCatalog(entries, doc_vecs, params=params.similarity),
+        neighbours=search_factory(vecs, refs) if refs else None,
+    )
