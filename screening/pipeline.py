@@ -317,3 +317,21 @@ def build_archive_context(
         catalog=ArchiveCatalog(entries, doc_vecs, params=params.similarity),
         neighbours=search_factory(vecs, refs) if refs else None,
     )
+
+
+def align_texts(
+    text_a: str,
+    text_b: str,
+    *,
+    params: Parameters,
+    embedder: Embedder | None = None,
+    boiler: set[int] | None = None,
+) -> PairMatch:
+    """Align two free texts (evaluation, the compare view): passages with offsets in both.
+    Without an embedder only lexical (identical/edited) passages are found."""
+    a = analyse("x:a", text_a, params)
+    b = analyse("x:b", text_b, params)
+    if embedder is not None:
+        embed_features([a, b], embedder, NullProgress())
+    declared = declared_template_shingles(params) if boiler is None else boiler
+    return align(a, b, params=params.duplication, boiler=declared)
