@@ -145,5 +145,16 @@ def normalise_name(s: str | None) -> str:
     s = unicodedata.normalize("NFKD", s)
     s = "".join(ch for ch in s if not unicodedata.combining(ch))
     s = re.sub(r"[^\w\s]", " ", s.lower())
-    s = re.sub(r"\b(pemerintah|pemkab|pemkot|pemprov)\b", " ", s)
+    for pattern, repl in _NAME_ALIASES:
+        s = pattern.sub(repl, s)
     return _WS.sub(" ", s).strip()
+
+
+_NAME_ALIASES = [
+    (re.compile(r"\b(pemkab|kab)\b"), "kabupaten"),
+    (re.compile(r"\b(pemkot)\b"), "kota"),
+    (re.compile(r"\b(pemprov|prov|propinsi)\b"), "provinsi"),
+    (re.compile(r"\bkementrian\b"), "kementerian"),
+    (re.compile(r"\b(pemerintah|pemda)\b"), ""),
+]
+"""Spelling variants of institution names: Pemkab Bintan == Pemerintah Kabupaten Bintan."""
