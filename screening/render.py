@@ -1,0 +1,800 @@
+"""Render a screening `Report` as report.json, report.xlsx, report.csv and a self-contained report.html.
+
+Every output is rendered from the `Report` alone (the same JSON the API returns): evidence is data, and
+the renderings are views of it. User-facing text is in Bahasa Indonesia; the reports present evidence
+for the secretariat and the judges, never a verdict.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader
+from markupsafe import Markup, escape
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from screening.results import (
+    MATCH_LABELS,
+    RECOMMENDATION_LABELS,
+    RELATION_LABELS,
+    Duplicate,
+    Passage,
+    ProposalResult,
+    Report,
+)
+
+TEMPLATES_DIR = Path(__file__).with_name("templates")
+
+SECTION_STATUS_LABELS: dict[str, str] = {
+    "ada": "Ada",
+    "tidak_ada": "Tidak ada",
+    "terlalu_pendek": "Terlalu pendek",
+    "melebihi_batas": "Melebihi batas",
+    "hanya_instruksi": "Hanya instruksi",
+}
+SEVERITY_LABELS: dict[str, str] = {"error": "Kesalahan", "warning": "Peringatan", "info": "Info"}
+SOURCE_LABELS: dict[str, str] = {"batch": "Proposal dalam batch ini", "archive": "Arsip inovasi terdahulu"}
+STATUS_LABELS: dict[str, str] = {"top99": "Top 99", "top45": "Top 45"}
+
+SUMMARY_COLUMNS: dict[str, str] = {
+    "id": "ID",
+    "judul": "Judul",
+    "instansi": "Instansi",
+    "klaster": "Klaster",
+    "wilayah": "Wilayah",
+    "tahun": "Tahun",
+    "rekomendasi": "Rekomendasi",
+    "alasan": "Alasan",
+    "lengkap": "Lengkap",
+    "jumlah_duplikasi": "Jumlah temuan duplikasi",
+    "porsi_tertinggi": "Porsi tumpang tindih tertinggi",
+    "mirip_teratas": "Inovasi mirip teratas",
+    "mirip_teratas_id": "ID inovasi mirip teratas",
+    "kebaruan": "Kebaruan",
+    "berkas": "Berkas",
+}
+"""Keys of `summary_rows` and their Indonesian column headers (CSV, XLSX, web table)."""
+
+PERCENT_KEYS = frozenset({"porsi_tertinggi"})
+DEFAULT_CONTEXT_CHARS = 500
+"""Characters of unhighlighted text kept around each passage in the side-by-side view."""
+
+_EXCERPT_CHARS = 300
+_XLSX_MAX_CELL = 32767
+_CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_ATTR_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_:-]*$")
+_ANCHOR_SAFE = re.compile(r"[^A-Za-z0-9.-]")
+
+Span = tuple[int, int, str, str]
+"""(start, end, css_class, element_id): a half-open character range of a text to highlight."""
+
+
+# --------------------------------------------------------------------------- highlighting
+
+
+@dataclass
+class _Mark:
+    order: int
+    start: int
+    end: int
+    css_class: str
+    element_id: str
+    opened: bool = False
+
+
+def _attr_html(name: str, value: str) -> str:
+    if not _ATTR_NAME.match(name):
+        raise ValueError(f"invalid HTML attribute name {name!r}")
+    return f' {name}="{escape(value)}"'
+
+
+def _open_tag(mark: _Mark, extra: Mapping[str, str]) -> str:
+    """The opening <mark> tag: the first fragment carries the id, continuations point back with data-of."""
+    classes = mark.css_class if not mark.opened else f"{mark.css_class} cont".strip()
+    html = "<mark"
+    if classes:
+        html += _attr_html("class", classes)
+    if mark.element_id:
+        html += _attr_html("id" if not mark.opened else "data-of", mark.element_id)
+    for name, value in extra.items():
+        if mark.opened and name in ("id", "data-n"):
+            continue
+        html += _attr_html(name, value)
+    mark.opened = True
+    return html + ">"
+
+
+def highlight(
+    text: str,
+    spans: Sequence[Span],
+    *,
+    attrs: Mapping[str, Mapping[str, str]] | None = None,
+) -> Markup:
+    """HTML-escape `text` and wrap each span in a `<mark class=css_class id=element_id>`.
+
+    Spans are half-open character ranges; offsets are clamped to the text and empty spans dropped.
+    `attrs` adds attributes per element id (e.g. `data-twin`, `title`, `data-n`).
+
+    Overlaps nest, and the HTML is always well formed: at every boundary the spans that open there
+    (and any that must be reopened) are nested longest-remaining outermost, ties broken by earlier start,
+    then by position in `spans`. When an inner span outlives the span around it, the inner one is closed
+    at the outer one's end and reopened right after as a continuation fragment (class `cont`, attribute
+    `data-of` naming the element id, no `id`). So the text of a span is exactly the concatenation of its
+    fragments, the element with the id always starts at the span's start, and the result's text content
+    equals `text`.
+    """
+    n = len(text)
+    extra = attrs or {}
+    marks: list[_Mark] = []
+    for idx, (start, end, css_class, element_id) in enumerate(spans):
+        s, e = max(0, min(start, n)), max(0, min(end, n))
+        if e > s:
+            marks.append(_Mark(idx, s, e, css_class, element_id))
+    starting: dict[int, list[_Mark]] = defaultdict(list)
+    for m in marks:
+        starting[m.start].append(m)
+    bounds = sorted({0, n, *(m.start for m in marks), *(m.end for m in marks)})
+
+    out: list[str] = []
+    stack: list[_Mark] = []
+    for k, pos in enumerate(bounds):
+        reopen: list[_Mark] = []
+        low = next((i for i, m in enumerate(stack) if m.end == pos), None)
+        if low is not None:
+            out.extend("</mark>" for _ in stack[low:])
+            reopen = [m for m in stack[low:] if m.end != pos]
+            del stack[low:]
+        for m in sorted(reopen + starting.get(pos, []), key=lambda m: (-m.end, m.start, m.order)):
+            out.append(_open_tag(m, extra.get(m.element_id, {})))
+            stack.append(m)
+        if k + 1 < len(bounds):
+            out.append(str(escape(text[pos : bounds[k + 1]])))
+    return Markup("".join(out))
+
+
+def _thousands(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+def _snap_start(text: str, pos: int, limit: int) -> int:
+    """Move a window start forward to just after whitespace (not past `limit`) to avoid cut words."""
+    if pos <= 0:
+        return 0
+    for i in range(pos, min(limit, pos + 60)):
+        if text[i - 1].isspace():
+            return i
+    return pos
+
+
+def _snap_end(text: str, pos: int, limit: int) -> int:
+    """Move a window end back to whitespace (not before `limit`)."""
+    if pos >= len(text):
+        return len(text)
+    for i in range(pos, max(limit, pos - 60), -1):
+        if text[i].isspace():
+            return i
+    return pos
+
+
+def highlight_excerpt(
+    text: str,
+    spans: Sequence[Span],
+    *,
+    context: int | None = DEFAULT_CONTEXT_CHARS,
+    attrs: Mapping[str, Mapping[str, str]] | None = None,
+) -> Markup:
+    """Like `highlight`, but long stretches without any span are elided.
+
+    Keeps `context` characters around every span (whole words where possible) and replaces what lies
+    between by a marker saying how many characters were skipped. `context=None` keeps the whole text.
+    """
+    n = len(text)
+    live = [(max(0, min(s, n)), max(0, min(e, n))) for s, e, _c, _i in spans]
+    live = [(s, e) for s, e in live if e > s]
+    if context is None or n <= 2 * context:
+        return highlight(text, spans, attrs=attrs)
+    if not live:
+        windows = [(0, _snap_end(text, 2 * context, 0))]
+    else:
+        windows = []
+        for s, e in sorted(live):
+            ws, we = max(0, s - context), min(n, e + context)
+            if windows and ws <= windows[-1][1]:
+                windows[-1] = (windows[-1][0], max(windows[-1][1], we))
+            else:
+                windows.append((ws, we))
+        first_start = {}  # window -> earliest span start / latest span end inside it, for snapping
+        for ws, we in windows:
+            inside = [(s, e) for s, e in live if ws <= s and e <= we]
+            first_start[(ws, we)] = (min(s for s, _ in inside), max(e for _, e in inside))
+        windows = [
+            (_snap_start(text, ws, first_start[(ws, we)][0]), _snap_end(text, we, first_start[(ws, we)][1]))
+            for ws, we in windows
+        ]
+    parts: list[str] = []
+    prev = 0
+    for ws, we in windows:
+        if ws > prev:
+            parts.append(_gap(ws - prev))
+        inner = [(s - ws, e - ws, c, i) for s, e, c, i in spans if ws <= max(0, s) and min(e, n) <= we]
+        parts.append(str(highlight(text[ws:we], inner, attrs=attrs)))
+        prev = we
+    if prev < n:
+        parts.append(_gap(n - prev))
+    return Markup("".join(parts))
+
+
+def _gap(chars: int) -> str:
+    return f'<span class="gap">[… {_thousands(chars)} karakter tidak ditampilkan …]</span>'
+
+
+# --------------------------------------------------------------------------- anchors and formatting
+
+
+def anchor_id(proposal_id: str) -> str:
+    """The HTML id of a proposal's section: `p-<id>`, with characters outside [A-Za-z0-9.-] escaped
+    as `_<hex>_` so that any id gives a valid, unique fragment."""
+    return "p-" + _ANCHOR_SAFE.sub(lambda m: f"_{ord(m.group()):x}_", proposal_id)
+
+
+def _mark_id(anchor: str, dup: int, side: str, i: int) -> str:
+    return f"{anchor}-d{dup}-{side}{i}"
+
+
+def evidence_anchor(proposal: ProposalResult, pointer: str | None) -> str:
+    """Map a Reason's JSON pointer (e.g. `/duplicates/0`) to an element id inside the proposal's section.
+
+    Unknown or out-of-range pointers fall back to the deepest known element, finally the section itself.
+    """
+    base = anchor_id(proposal.id)
+    if not pointer:
+        return base
+    tokens = [t.replace("~1", "/").replace("~0", "~") for t in pointer.strip("/").split("/")]
+
+    def idx(pos: int, length: int) -> int | None:
+        if len(tokens) > pos and tokens[pos].isdigit() and int(tokens[pos]) < length:
+            return int(tokens[pos])
+        return None
+
+    head = tokens[0]
+    if head == "duplicates":
+        j = idx(1, len(proposal.duplicates))
+        if j is None:
+            return f"{base}-duplicates"
+        dup = proposal.duplicates[j]
+        if len(tokens) > 2 and tokens[2] in ("passages", "template_passages"):
+            plist = dup.passages if tokens[2] == "passages" else dup.template_passages
+            i = idx(3, len(plist))
+            if i is not None:
+                return _mark_id(base, j, "a" if tokens[2] == "passages" else "ta", i)
+        return f"{base}-dup-{j}"
+    if head == "completeness":
+        if len(tokens) > 1 and tokens[1] == "sections":
+            i = idx(2, len(proposal.completeness.sections))
+            if i is not None:
+                return f"{base}-sec-{i}"
+        if len(tokens) > 1 and tokens[1] == "findings":
+            i = idx(2, len(proposal.completeness.findings))
+            if i is not None:
+                return f"{base}-find-{i}"
+        return f"{base}-completeness"
+    if head == "similar":
+        i = idx(1, len(proposal.similar))
+        return f"{base}-sim-{i}" if i is not None else f"{base}-similar"
+    if head == "novelty":
+        return f"{base}-novelty"
+    return base
+
+
+def fmt_pct(value: float | None, digits: int = 1) -> str:
+    """A share 0..1 as an Indonesian percentage (`23,5 %`); `–` when missing."""
+    if value is None:
+        return "–"
+    return f"{value * 100:.{digits}f}".replace(".", ",") + " %"
+
+
+def fmt_num(value: float | None, digits: int = 2) -> str:
+    """A number with an Indonesian decimal comma; `–` when missing."""
+    if value is None:
+        return "–"
+    return f"{value:.{digits}f}".replace(".", ",")
+
+
+_MONTHS = (
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+)
+
+
+def fmt_when(value: str | None) -> str:
+    """An ISO timestamp as Indonesian date and time (`2 Maret 2026 09.15 UTC+07:00`); other text as is."""
+    if not value:
+        return "–"
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    out = f"{dt.day} {_MONTHS[dt.month - 1]} {dt.year} {dt:%H.%M}"
+    offset = dt.strftime("%z")
+    if offset:
+        out += f" UTC{offset[:3]}:{offset[3:]}"
+    return out
+
+
+def status_label(status: str | None) -> str:
+    """`top99` → `Top 99`; other statuses as given; empty when none."""
+    if not status:
+        return ""
+    return STATUS_LABELS.get(status.lower(), status)
+
+
+def _similar_label(judul: str, instansi: str, tahun: int | None, status: str | None) -> str:
+    extra = ", ".join(x for x in (str(tahun) if tahun else "", status_label(status)) if x)
+    label = " — ".join(x for x in (judul, instansi) if x)
+    return f"{label} ({extra})" if extra and label else label or extra
+
+
+# --------------------------------------------------------------------------- flat rows
+
+
+def summary_rows(report: Report) -> list[dict[str, object]]:
+    """One flat row per proposal (keys of `SUMMARY_COLUMNS`), shared by CSV, XLSX and the web table.
+
+    `porsi_tertinggi` is the highest `share` (0..1) over all duplicates, None without duplicates;
+    `jumlah_duplikasi` counts all duplicate findings, template-only ones included.
+    """
+    rows: list[dict[str, object]] = []
+    for p in report.proposals:
+        top = p.similar[0] if p.similar else None
+        rows.append(
+            {
+                "id": p.id,
+                "judul": p.judul,
+                "instansi": p.instansi,
+                "klaster": p.klaster,
+                "wilayah": p.wilayah,
+                "tahun": p.tahun,
+                "rekomendasi": RECOMMENDATION_LABELS.get(p.recommendation, p.recommendation),
+                "alasan": "; ".join(r.message for r in p.reasons),
+                "lengkap": "Ya" if p.completeness.complete else "Tidak",
+                "jumlah_duplikasi": len(p.duplicates),
+                "porsi_tertinggi": max((d.share for d in p.duplicates), default=None),
+                "mirip_teratas": (
+                    _similar_label(top.judul, top.instansi, top.tahun, top.status) or top.id if top else ""
+                ),
+                "mirip_teratas_id": top.id if top else "",
+                "kebaruan": p.novelty,
+                "berkas": p.source or "",
+            }
+        )
+    return rows
+
+
+def _excerpt(text: str | None, start: int, end: int, limit: int = _EXCERPT_CHARS) -> str:
+    if not text:
+        return ""
+    piece = " ".join(text[start:end].split())
+    return piece if len(piece) <= limit else piece[: limit - 1].rstrip() + "…"
+
+
+def _duplicate_rows(report: Report) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for p in report.proposals:
+        for d in p.duplicates:
+            first = d.passages[0] if d.passages else None
+            rows.append(
+                [
+                    p.id,
+                    d.other_id,
+                    d.other_judul,
+                    d.other_instansi,
+                    d.other_tahun,
+                    SOURCE_LABELS.get(d.other_source, d.other_source),
+                    RELATION_LABELS.get(d.relation, d.relation),
+                    MATCH_LABELS.get(d.match_type, d.match_type),
+                    d.share,
+                    d.other_share,
+                    d.longest_passage_words,
+                    len(d.passages),
+                    _excerpt(p.text, first.start, first.end) if first else "",
+                ]
+            )
+    return rows
+
+
+DUPLICATE_HEADERS = [
+    "ID proposal",
+    "ID dokumen lain",
+    "Judul dokumen lain",
+    "Instansi dokumen lain",
+    "Tahun dokumen lain",
+    "Sumber dokumen lain",
+    "Hubungan",
+    "Jenis kecocokan",
+    "Porsi (proposal ini)",
+    "Porsi (dokumen lain)",
+    "Kata bagian terpanjang",
+    "Jumlah bagian",
+    "Kutipan bagian pertama",
+]
+COMPLETENESS_HEADERS = [
+    "ID proposal",
+    "Formulir",
+    "Kunci bagian",
+    "Bagian",
+    "Status",
+    "Wajib",
+    "Jumlah kata",
+    "Minimal kata",
+    "Maksimal kata",
+    "Porsi teks instruksi",
+    "Pesan",
+]
+FINDING_HEADERS = ["ID proposal", "Kode", "Tingkat", "Isian", "Pesan"]
+SIMILAR_HEADERS = [
+    "ID proposal",
+    "Peringkat",
+    "ID inovasi",
+    "Judul",
+    "Instansi",
+    "Tahun",
+    "Status",
+    "Skor",
+    "Skor semantik",
+    "Skor leksikal",
+]
+ERROR_HEADERS = ["Berkas", "Alasan"]
+PARAMETER_HEADERS = ["Kunci", "Nilai"]
+
+
+def _completeness_rows(report: Report) -> list[list[object]]:
+    return [
+        [
+            p.id,
+            p.completeness.form_label or p.completeness.form,
+            s.key,
+            s.heading,
+            SECTION_STATUS_LABELS.get(s.status, s.status),
+            "Ya" if s.required else "Tidak",
+            s.words,
+            s.min_words,
+            s.max_words,
+            s.instruction_share,
+            s.message,
+        ]
+        for p in report.proposals
+        for s in p.completeness.sections
+    ]
+
+
+def _finding_rows(report: Report) -> list[list[object]]:
+    return [
+        [p.id, f.code, SEVERITY_LABELS.get(f.severity, f.severity), f.field or "", f.message]
+        for p in report.proposals
+        for f in p.completeness.findings
+    ]
+
+
+def _similar_rows(report: Report) -> list[list[object]]:
+    return [
+        [
+            p.id,
+            rank,
+            s.id,
+            s.judul,
+            s.instansi,
+            s.tahun,
+            status_label(s.status),
+            s.score,
+            s.dense_score,
+            s.lexical_score,
+        ]
+        for p in report.proposals
+        for rank, s in enumerate(p.similar, start=1)
+    ]
+
+
+def flatten(data: Any, prefix: str = "") -> list[tuple[str, object]]:
+    """Flatten nested dicts/lists to (dotted key, scalar) pairs; lists of scalars stay one JSON value."""
+    if isinstance(data, Mapping):
+        out: list[tuple[str, object]] = []
+        for k, v in data.items():
+            out.extend(flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    if isinstance(data, list | tuple):
+        if all(not isinstance(v, Mapping | list | tuple) for v in data):
+            return [(prefix, json.dumps(list(data), ensure_ascii=False))]
+        out = []
+        for i, v in enumerate(data):
+            out.extend(flatten(v, f"{prefix}.{i}"))
+        return out
+    return [(prefix, data)]
+
+
+def _parameter_rows(report: Report) -> list[list[object]]:
+    meta: list[tuple[str, object]] = [
+        ("saring_version", report.saring_version),
+        ("generated_at", report.generated_at),
+        ("model", report.model),
+        ("archive_size", report.archive_size),
+    ]
+    rows = meta + flatten(report.parameters, "parameters") + flatten(report.settings, "settings")
+    return [[k, v if isinstance(v, str | int | float | bool) or v is None else str(v)] for k, v in rows]
+
+
+# --------------------------------------------------------------------------- writers
+
+
+def _atomic_target(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.with_name(f".{path.name}.tmp")
+
+
+def write_json(report: Report, path: Path) -> None:
+    """Write report.json (UTF-8, indented): the source of truth the other renderings derive from."""
+    tmp = _atomic_target(path)
+    tmp.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _csv_cell(value: object) -> object:
+    """None → empty; text that spreadsheets would run as a formula gets a leading apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_CSV_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def write_csv(report: Report, path: Path) -> None:
+    """Write the summary (one row per proposal) as CSV, UTF-8 with BOM so Excel reads Indonesian text.
+
+    Headers are the Indonesian labels of `SUMMARY_COLUMNS`; shares are fractions 0..1.
+    """
+    tmp = _atomic_target(path)
+    with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(list(SUMMARY_COLUMNS.values()))
+        for row in summary_rows(report):
+            writer.writerow([_csv_cell(row[k]) for k in SUMMARY_COLUMNS])
+    os.replace(tmp, path)
+
+
+def _xlsx_value(value: object) -> object:
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)[:_XLSX_MAX_CELL]
+    return value
+
+
+def _add_sheet(
+    wb: Workbook,
+    title: str,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    percent_cols: Iterable[int] = (),
+    number_cols: Iterable[int] = (),
+    max_width: int = 60,
+) -> None:
+    ws = wb.create_sheet(title)
+    ws.append(list(headers))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    widths = [len(h) for h in headers]
+    pct, num = set(percent_cols), set(number_cols)
+    for r, row in enumerate(rows, start=2):
+        for c, value in enumerate(row):
+            cell = ws.cell(row=r, column=c + 1, value=_xlsx_value(value))
+            if isinstance(value, str):
+                cell.data_type = "s"  # never a formula, whatever the (untrusted) text starts with
+            if c in pct:
+                cell.number_format = "0.0%"
+            elif c in num:
+                cell.number_format = "0.000"
+            widths[c] = max(widths[c], min(len(str(value)) if value is not None else 0, max_width))
+    for c, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(c)].width = min(max(w + 2, 8), max_width)
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(ws.max_row, 1)}"
+
+
+def write_xlsx(report: Report, path: Path) -> None:
+    """Write report.xlsx: sheets Ringkasan, Duplikasi, Kelengkapan, Temuan, Mirip, Galat, Parameter.
+
+    Each sheet has a bold, frozen header row and an autofilter; shares use a percent format.
+    """
+    wb = Workbook()
+    if wb.active is not None:
+        wb.remove(wb.active)
+    keys = list(SUMMARY_COLUMNS)
+    _add_sheet(
+        wb,
+        "Ringkasan",
+        list(SUMMARY_COLUMNS.values()),
+        ([row[k] for k in keys] for row in summary_rows(report)),
+        percent_cols=[keys.index(k) for k in PERCENT_KEYS],
+        number_cols=[keys.index("kebaruan")],
+    )
+    _add_sheet(wb, "Duplikasi", DUPLICATE_HEADERS, _duplicate_rows(report), percent_cols=[8, 9], max_width=80)
+    _add_sheet(wb, "Kelengkapan", COMPLETENESS_HEADERS, _completeness_rows(report), percent_cols=[9])
+    _add_sheet(wb, "Temuan", FINDING_HEADERS, _finding_rows(report))
+    _add_sheet(wb, "Mirip", SIMILAR_HEADERS, _similar_rows(report), number_cols=[7, 8, 9])
+    _add_sheet(wb, "Galat", ERROR_HEADERS, [[e.file, e.reason] for e in report.errors], max_width=100)
+    _add_sheet(wb, "Parameter", PARAMETER_HEADERS, _parameter_rows(report), max_width=80)
+    tmp = _atomic_target(path)
+    wb.save(tmp)
+    os.replace(tmp, path)
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+@dataclass
+class _DupView:
+    dup: Duplicate
+    anchor: str
+    left: Markup
+    right: Markup | None
+    passages: list[dict[str, object]] = field(default_factory=list)
+    other_anchor: str | None = None
+
+
+def _passage_spans(
+    anchor: str, j: int, passages: Sequence[Passage], templates: Sequence[Passage]
+) -> tuple[list[Span], list[Span], dict[str, dict[str, str]]]:
+    """Spans for this side (a) and the other side (b) of one duplicate, and their attributes."""
+    left: list[Span] = []
+    right: list[Span] = []
+    attrs: dict[str, dict[str, str]] = {}
+    for i, p in enumerate(passages):
+        a, b = _mark_id(anchor, j, "a", i), _mark_id(anchor, j, "b", i)
+        cls = f"m{i % 8}"
+        title = f"Bagian {i + 1} · {MATCH_LABELS.get(p.match_type, p.match_type)} · {p.words} kata"
+        left.append((p.start, p.end, cls, a))
+        right.append((p.other_start, p.other_end, cls, b))
+        attrs[a] = {"data-n": str(i + 1), "data-twin": b, "title": title}
+        attrs[b] = {"data-n": str(i + 1), "data-twin": a, "title": title}
+    for i, p in enumerate(templates):
+        a, b = _mark_id(anchor, j, "ta", i), _mark_id(anchor, j, "tb", i)
+        left.append((p.start, p.end, "tpl", a))
+        right.append((p.other_start, p.other_end, "tpl", b))
+        title = "Teks templat (diabaikan)"
+        attrs[a] = {"data-twin": b, "title": title}
+        attrs[b] = {"data-twin": a, "title": title}
+    return left, right, attrs
+
+
+def _dup_view(p: ProposalResult, j: int, d: Duplicate, batch_ids: set[str], context: int | None) -> _DupView:
+    anchor = anchor_id(p.id)
+    left_spans, right_spans, attrs = _passage_spans(anchor, j, d.passages, d.template_passages)
+    left = highlight_excerpt(p.text, left_spans, context=context, attrs=attrs)
+    right = (
+        highlight_excerpt(d.other_text, right_spans, context=context, attrs=attrs) if d.other_text is not None else None
+    )
+    passages = [
+        {
+            "n": i + 1,
+            "css": f"m{i % 8}",
+            "id": _mark_id(anchor, j, "b", i),
+            "twin": _mark_id(anchor, j, "a", i),
+            "match": MATCH_LABELS.get(ps.match_type, ps.match_type),
+            "words": ps.words,
+            "score": ps.score,
+            "excerpt": _excerpt(p.text, ps.start, ps.end, limit=600),
+        }
+        for i, ps in enumerate(d.passages)
+    ]
+    other_anchor = anchor_id(d.other_id) if d.other_source == "batch" and d.other_id in batch_ids else None
+    return _DupView(d, f"{anchor}-dup-{j}", left, right, passages, other_anchor)
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["pct"] = fmt_pct
+    env.filters["num"] = fmt_num
+    env.filters["when"] = fmt_when
+    env.globals.update(
+        RECOMMENDATION_LABELS=RECOMMENDATION_LABELS,
+        RELATION_LABELS=RELATION_LABELS,
+        MATCH_LABELS=MATCH_LABELS,
+        SECTION_STATUS_LABELS=SECTION_STATUS_LABELS,
+        SEVERITY_LABELS=SEVERITY_LABELS,
+        SOURCE_LABELS=SOURCE_LABELS,
+        status_label=status_label,
+        thousands=_thousands,
+    )
+    return env
+
+
+def render_html(report: Report, *, context_chars: int | None = DEFAULT_CONTEXT_CHARS) -> str:
+    """Render the self-contained report.html (inline CSS and JS, no network, print-friendly).
+
+    In the side-by-side duplicate views, unhighlighted stretches farther than `context_chars` from any
+    passage are elided (`None` shows the whole texts).
+    """
+    batch_ids = {p.id for p in report.proposals}
+    rows = summary_rows(report)
+    proposals = []
+    for p, row in zip(report.proposals, rows, strict=True):
+        anchor = anchor_id(p.id)
+        proposals.append(
+            {
+                "p": p,
+                "row": row,
+                "anchor": anchor,
+                "reasons": [(r, evidence_anchor(p, r.evidence)) for r in p.reasons],
+                "dups": [_dup_view(p, j, d, batch_ids, context_chars) for j, d in enumerate(p.duplicates)],
+            }
+        )
+    params_version = report.parameters.get("version", "")
+    return (
+        _env()
+        .get_template("report.html.j2")
+        .render(
+            report=report,
+            proposals=proposals,
+            params_version=params_version,
+            params_json=json.dumps(report.parameters, indent=2, ensure_ascii=False),
+            settings_json=json.dumps(report.settings, indent=2, ensure_ascii=False) if report.settings else "",
+            counts=_recommendation_counts(report),
+        )
+    )
+
+
+def _recommendation_counts(report: Report) -> list[tuple[str, str, int]]:
+    counts = {k: 0 for k in RECOMMENDATION_LABELS}
+    for p in report.proposals:
+        counts[p.recommendation] = counts.get(p.recommendation, 0) + 1
+    return [(k, RECOMMENDATION_LABELS.get(k, k), v) for k, v in counts.items()]
+
+
+def write_html(report: Report, path: Path) -> None:
+    """Write report.html (UTF-8)."""
+    tmp = _atomic_target(path)
+    tmp.write_text(render_html(report), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_report(report: Report, out_dir: Path) -> dict[str, Path]:
+    """Write report.json, report.xlsx, report.csv and report.html into `out_dir` (created if needed).
+
+    Returns the paths by format: {"json": ..., "xlsx": ..., "csv": ..., "html": ...}.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {fmt: out_dir / f"report.{fmt}" for fmt in ("json", "xlsx", "csv", "html")}
+    write_json(report, paths["json"])
+    write_xlsx(report, paths["xlsx"])
+    write_csv(report, paths["csv"])
+    write_html(report, paths["html"])
+    return paths
