@@ -63,12 +63,29 @@ class Span:
     words: int
 
 
-@lru_cache(maxsize=1)
-def _lemma_table() -> dict[str, str]:
-    from spacy.lookups import load_lookups
+class _Lemmas(dict[str, str]):
+    """Memoised view of spaCy's Indonesian lemma lookup table (its keys are string hashes, so
+    lookups must go through `Table.get`)."""
 
-    lookups = load_lookups("id", ["lemma_lookup"])
-    return dict(lookups.get_table("lemma_lookup"))
+    def __init__(self) -> None:
+        super().__init__()
+        from spacy.lookups import load_lookups
+
+        self.table = load_lookups("id", ["lemma_lookup"]).get_table("lemma_lookup")
+
+    def __missing__(self, word: str) -> str:
+        v = self.table.get(word, word)
+        if len(self) < 1_000_000:
+            self[word] = v
+        return v
+
+    def get(self, word: str, default: str | None = None) -> str:  # type: ignore[override]
+        return self[word]
+
+
+@lru_cache(maxsize=1)
+def _lemma_table() -> _Lemmas:
+    return _Lemmas()
 
 
 @lru_cache(maxsize=1)

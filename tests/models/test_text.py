@@ -1,0 +1,54 @@
+"""Indonesian text processing keeps offsets into the original text and normalises PDF artefacts."""
+
+from __future__ import annotations
+
+import itertools
+
+from models.text import chunk_spans, clean_text, content_hash, count_words, lemma, sentences, tokenize
+
+
+def test_clean_text_repairs_pdf_artefacts() -> None:
+    raw = (
+        "Inovasi ini meningkatkan pela-\nyanan publik di Kabupaten\nBintan secara nyata.\n\n12\n\n"
+        "Masyarakat\u00a0dapat   mengurus dokumen\u00ad kependudukan.\r\n"
+    )
+    t = clean_text(raw)
+    assert "pelayanan publik di Kabupaten\nBintan" in t, "a capitalised next line is kept as a line"
+    assert "\n12\n" not in t, "page numbers are dropped"
+    assert "Masyarakat dapat mengurus dokumen kependudukan." in t
+    assert "pela-" not in t and "\u00ad" not in t and "\r" not in t
+    # a hard-wrapped line continuing in lower case is joined
+    assert clean_text("pelayanan yang\ncepat dan mudah") == "pelayanan yang cepat dan mudah"
+
+
+def test_tokens_keep_offsets_and_lemmas(seed_texts: list[str]) -> None:
+    text = seed_texts[0]
+    toks = tokenize(text)
+    assert len(toks) > 200
+    for t in toks[:300]:
+        assert text[t.start : t.end].lower() == t.norm or lemma(text[t.start : t.end].lower()) == t.norm
+    assert lemma("meluncurkan") == "luncur"
+    assert any(t.stop for t in toks) and not all(t.stop for t in toks)
+
+
+def test_sentences_and_chunks_cover_the_text_with_offsets(seed_texts: list[str]) -> None:
+    for text in seed_texts:
+        sents = sentences(text)
+        assert sents and all(text[s.start : s.end].strip() == text[s.start : s.end] for s in sents)
+        assert all(a.end <= b.start for a, b in itertools.pairwise(sents)), "in order, not overlapping"
+        chunks = chunk_spans(text, min_words=8, max_words=40)
+        assert all(c.words <= 40 + 8 for c in chunks)
+        assert sum(c.words for c in chunks) == sum(s.words for s in sents)
+        assert count_words(text) >= sum(c.words for c in chunks)
+
+
+def test_long_sentence_is_split_under_the_limit() -> None:
+    text = " ".join(f"kata{i}" for i in range(250)) + "."
+    chunks = chunk_spans(text, min_words=8, max_words=96)
+    assert [c.words for c in chunks] == [96, 96, 58]
+    assert text[chunks[1].start : chunks[1].end].startswith("kata96")
+
+
+def test_content_hash_is_stable() -> None:
+    assert content_hash("Pelayanan publik") == content_hash("Pelayanan publik")
+    assert content_hash("Pelayanan publik") != content_hash("Pelayanan  publik")
