@@ -430,6 +430,7 @@ def to_duplicate(m: PairMatch, a: Proposal, b: Proposal, *, other_source: str, i
         other_judul=b.judul,
         other_instansi=b.instansi,
         other_tahun=b.tahun,
+        other_tahun_implementasi=b.tahun_implementasi,
         relation=classify_relation(a, b, m),
         match_type=m.match_type(),
         share=round(m.share(), 4),

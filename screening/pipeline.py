@@ -24,6 +24,7 @@ from screening.duplication import (
     align,
     boilerplate_shingles,
     candidate_pairs,
+    declares_replication_of,
     is_reportable,
     to_duplicate,
 )
@@ -233,13 +234,15 @@ class BatchScreener:
         completeness = check_completeness(p, self.params, self.context, today=self.today)
         vec = doc_vector(doc.vectors) if doc.vectors is not None else np.zeros(0, dtype=np.float32)
         similar = self.archive.catalog.search(text=p.text, vector=vec, exclude_id=p.id)
-        novelty = self.archive.catalog.novelty(vec, exclude_id=p.id)
+        sources = {e.id for e in self.archive.entries if p.is_replication and declares_replication_of(p, e)}
+        novelty = self.archive.catalog.novelty(vec, exclude={p.id, *sources})
         rec, reasons = recommend(
             completeness=completeness,
             duplicates=duplicates,
             similar=similar,
             novelty=novelty,
             params=self.params.recommendation,
+            tahun_implementasi=p.tahun_implementasi,
         )
         return ProposalResult(
             id=p.id,

@@ -29,6 +29,19 @@ def _who(d: Duplicate) -> str:
     return f"{d.other_id} \u201c{d.other_judul}\u201d ({d.other_instansi}{year}; {where})"
 
 
+def _who_first(own: int | None, d: Duplicate) -> str:
+    """A hint (not a verdict) about which side is likely the original: the earlier implementation."""
+    other = d.other_tahun_implementasi
+    if own is None or other is None or own == other:
+        return ""
+    if own < other:
+        return (
+            f" Inovasi ini mulai diimplementasikan lebih awal ({own}) daripada {d.other_id} ({other}): "
+            "kemungkinan proposal ini sumbernya; mohon diverifikasi."
+        )
+    return f" {d.other_id} mulai diimplementasikan lebih awal ({other}) daripada inovasi ini ({own})."
+
+
 def recommend(
     *,
     completeness: Completeness,
@@ -36,6 +49,7 @@ def recommend(
     similar: Sequence[Similar],
     novelty: float | None,
     params: RecommendationParams,
+    tahun_implementasi: int | None = None,
 ) -> tuple[Recommendation, list[Reason]]:
     """The recommendation and its reasons (in Indonesian)."""
     level = "lanjut"
@@ -56,7 +70,7 @@ def recommend(
                 "indikasi_duplikasi" if strong else "perlu_klarifikasi",
                 "salinan_daerah_lain" if strong else "kemiripan_daerah_lain",
                 f"{d.share:.0%} teks ({kind}; bagian terpanjang {d.longest_passage_words} kata) sama dengan "
-                f"{_who(d)} dari instansi lain.",
+                f"{_who(d)} dari instansi lain." + _who_first(tahun_implementasi, d),
                 ptr,
             )
         elif d.relation == "same_instansi":

@@ -48,6 +48,7 @@ class Duplicate(BaseModel):
     other_judul: str = ""
     other_instansi: str = ""
     other_tahun: int | None = None
+    other_tahun_implementasi: int | None = None
     relation: Relation
     match_type: MatchType
     share: float = Field(ge=0, le=1, description="Share of this proposal's characters in non-template passages.")

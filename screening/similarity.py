@@ -4,7 +4,7 @@ fused by reciprocal rank, and a novelty estimate against past top innovations.""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -48,8 +48,9 @@ class ArchiveCatalog:
     def __len__(self) -> int:
         return len(self.entries)
 
-    def _exclude(self, exclude_id: str | None) -> np.ndarray:
-        return np.array([e.id == exclude_id for e in self.entries], dtype=bool)
+    def _exclude(self, exclude: str | Collection[str] | None) -> np.ndarray:
+        ids = {exclude} if isinstance(exclude, str) else set(exclude or ())
+        return np.array([e.id in ids for e in self.entries], dtype=bool)
 
     def search(
         self, *, text: str, vector: np.ndarray, k: int | None = None, exclude_id: str | None = None
@@ -89,9 +90,11 @@ class ArchiveCatalog:
             )
         return out
 
-    def novelty(self, vector: np.ndarray, *, exclude_id: str | None = None) -> float | None:
-        """1 at or below the floor cosine to the closest past top innovation, 0 at or above the ceiling."""
-        mask = self.top_mask & ~self._exclude(exclude_id)
+    def novelty(self, vector: np.ndarray, *, exclude: str | Collection[str] | None = None) -> float | None:
+        """1 at or below the floor cosine to the closest past top innovation, 0 at or above the ceiling.
+        `exclude`: the proposal itself and a declared replication source (a replication is judged on its
+        faktor pembeda, not on novelty against its own source)."""
+        mask = self.top_mask & ~self._exclude(exclude)
         if not mask.any() or not vector.size:
             return None
         best = float((self.doc_vectors[mask] @ vector).max())
