@@ -139,6 +139,10 @@ class BatchScreener:
     today: dt.date | None = None
     include_other_text: bool = True
     _matches: dict[tuple[str, str], PairMatch] = field(default_factory=dict)
+    _by_id: dict[str, Proposal] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._by_id = {p.id: p for p in self.proposals}
 
     @classmethod
     def prepare(
@@ -191,7 +195,7 @@ class BatchScreener:
     def _proposal(self, key: str) -> tuple[Proposal, str]:
         if key.startswith("b:"):
             pid = key[2:]
-            return next(p for p in self.proposals if p.id == pid), "batch"
+            return self._by_id[pid], "batch"
         return self.archive.by_key[key], "archive"
 
     def _doc(self, key: str) -> DocFeatures:
@@ -208,7 +212,7 @@ class BatchScreener:
 
     def screen(self, proposal_id: str) -> ProposalResult:
         """One proposal's result: completeness, duplicates with evidence, similar, recommendation."""
-        p = next((x for x in self.proposals if x.id == proposal_id), None)
+        p = self._by_id.get(proposal_id)
         if p is None:
             raise KeyError(f"proposal {proposal_id!r} is not in this batch")
         key = batch_key(p.id)
