@@ -1,0 +1,623 @@
+"""The relational store: archive, screened proposals, results, chunk ids and cached embeddings.
+
+SQLAlchemy 2.0 ORM over SQLite (default, embedded) or PostgreSQL; the schema is owned by the
+Alembic migrations in `corpus/migrations`, applied automatically by `Store.open`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Engine,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    delete,
+    event,
+    exists,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from screening.proposal import UNASSIGNED, Proposal
+from screening.results import ProposalResult
+
+log = logging.getLogger("saring.store")
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+"""Alembic script directory (shipped as package data)."""
+
+IN_BATCH = 500
+"""Most bound parameters in one `IN (...)` query (well below SQLite's and PostgreSQL's limits)."""
+
+T = TypeVar("T")
+
+
+class StoreError(RuntimeError):
+    """The database cannot be used (read-only, disk full, unreachable, bad URL); the message says which."""
+
+
+# ---------------------------------------------------------------------------------------------- schema
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+"""Deterministic constraint names, so migrations can name (and later drop) them on every backend."""
+
+
+class Base(DeclarativeBase):
+    """Declarative base; its metadata is Alembic's `target_metadata`."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+ID = String(200)
+"""Proposal ids (Proposal.id has max_length=200)."""
+
+
+class ArchiveEntry(Base):
+    """A past innovation; `data` is the full Proposal, the other columns are copies for filtering."""
+
+    __tablename__ = "archive_entries"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    judul: Mapped[str] = mapped_column(Text, default="")
+    instansi: Mapped[str] = mapped_column(Text, default="")
+    klaster: Mapped[str] = mapped_column(String(50), default="", index=True)
+    wilayah: Mapped[str] = mapped_column(Text, default="")
+    tahun: Mapped[int | None] = mapped_column(Integer)
+    tahun_implementasi: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str | None] = mapped_column(String(50))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ProposalRow(Base):
+    """A proposal submitted for screening (the full Proposal in `data`)."""
+
+    __tablename__ = "proposals"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    instansi: Mapped[str] = mapped_column(Text, default="")
+    klaster: Mapped[str] = mapped_column(String(50), default="", index=True)
+    wilayah: Mapped[str] = mapped_column(Text, default="")
+    tahun: Mapped[int | None] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SectionRow(Base):
+    """One section text of a screened proposal (for search and export without parsing `data`)."""
+
+    __tablename__ = "sections"
+
+    proposal_id: Mapped[str] = mapped_column(ID, ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class ResultRow(Base):
+    """The latest screening result of a proposal (a ProposalResult in `result`)."""
+
+    __tablename__ = "results"
+
+    proposal_id: Mapped[str] = mapped_column(ID, ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True)
+    recommendation: Mapped[str] = mapped_column(String(32), index=True)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    parameters_version: Mapped[str] = mapped_column(String(64), default="")
+    model: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FindingRow(Base):
+    """One duplicate found for a result, flattened so results can be filtered by relation."""
+
+    __tablename__ = "findings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    proposal_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("results.proposal_id", ondelete="CASCADE"), index=True
+    )
+    other_id: Mapped[str] = mapped_column(ID)
+    relation: Mapped[str] = mapped_column(String(32), index=True)
+    match_type: Mapped[str] = mapped_column(String(32))
+    share: Mapped[float] = mapped_column(Float)
+
+
+class Chunk(Base):
+    """A chunk of an archive entry or proposal; `id` is its FAISS id, never reused (AUTOINCREMENT)."""
+
+    __tablename__ = "chunks"
+    __table_args__ = (
+        UniqueConstraint("kind", "owner_id", "seq"),
+        Index("ix_chunks_kind_owner_id", "kind", "owner_id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    owner_id: Mapped[str] = mapped_column(ID)
+    seq: Mapped[int] = mapped_column(Integer)
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Embedding(Base):
+    """A cached vector (little-endian float32 bytes) by model and content key."""
+
+    __tablename__ = "embeddings"
+
+    model: Mapped[str] = mapped_column(String(200), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    dim: Mapped[int] = mapped_column(Integer)
+
+
+class IndexVersion(Base):
+    """A counter bumped whenever a derived structure (e.g. the archive context) must be rebuilt."""
+
+    __tablename__ = "index_versions"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    """A chunk as the index and the service see it (detached from any session)."""
+
+    id: int
+    kind: str
+    owner_id: str
+    seq: int
+    start: int
+    end: int
+    hash: str
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def proposal_hash(data: Mapping[str, Any]) -> str:
+    """Stable hash of a dumped proposal (key order and non-ASCII encoding do not matter)."""
+    blob = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.blake2b(blob.encode("utf-8"), digest_size=20).hexdigest()
+
+
+def _batches(items: Sequence[T], size: int = IN_BATCH) -> Iterator[Sequence[T]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _vector_bytes(v: np.ndarray) -> tuple[bytes, int]:
+    a = np.ascontiguousarray(np.asarray(v, dtype="<f4").reshape(-1))
+    return a.tobytes(), int(a.shape[0])
+
+
+def _describe(exc: DBAPIError, url: str) -> str:
+    """A clear English message for a database failure, naming the (password-masked) URL."""
+    text = str(exc.orig if exc.orig is not None else exc).strip()
+    low = text.lower()
+    if "readonly" in low or "read-only" in low or "read only" in low:
+        what = "the database is read-only (check file and directory permissions)"
+    elif "disk is full" in low or "no space" in low or "disk full" in low:
+        what = "the disk holding the database is full"
+    elif "unable to open" in low or "could not connect" in low or "connection refused" in low or "timeout" in low:
+        what = "the database cannot be opened or reached"
+    elif "locked" in low or "busy" in low:
+        what = "the database is locked by another process (try again)"
+    elif "no such table" in low or "does not exist" in low:
+        what = "the database schema is missing or outdated (run `alembic upgrade head`)"
+    else:
+        what = "the database reported an error"
+    return f"{what}: {text} [{url}]"
+
+
+def _sqlite_path(url: URL) -> Path | None:
+    db = url.database
+    if url.get_backend_name() != "sqlite" or not db or db == ":memory:" or db.startswith("file:"):
+        return None
+    return Path(db).expanduser()
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        try:
+            cur.execute("PRAGMA busy_timeout = 30000")
+            cur.execute("PRAGMA foreign_keys = ON")
+            cur.execute("PRAGMA journal_mode = WAL")
+            cur.execute("PRAGMA synchronous = NORMAL")
+        finally:
+            cur.close()
+
+
+def alembic_config(connection: Any | None = None, url: str | None = None) -> Any:
+    """An Alembic Config for the bundled migrations; `connection` (if given) is used by env.py."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url:
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def _schema_is_current(engine: Engine) -> bool:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    with engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    return current == heads
+
+
+def _upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest revision (a no-op when it already is)."""
+    from alembic import command
+
+    if _schema_is_current(engine):
+        return
+    try:
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "head")
+    except OperationalError:
+        # Another process may have migrated the same fresh database at the same moment.
+        if not _schema_is_current(engine):
+            raise
+
+
+# ---------------------------------------------------------------------------------------------- store
+
+
+class Store:
+    """All persistent state; one engine per process, a short session per call (thread-safe)."""
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        self.engine = engine
+        self.url = url
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        """Connect to `url` and migrate the schema to the newest revision (fresh data dirs just work)."""
+        try:
+            parsed = make_url(url)
+        except ArgumentError as exc:
+            raise StoreError(f"invalid database URL {url!r}: {exc}") from exc
+        shown = parsed.render_as_string(hide_password=True)
+        path = _sqlite_path(parsed)
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the data directory {path.parent}: {exc}") from exc
+        try:
+            engine = create_engine(parsed, pool_pre_ping=path is None)
+        except (ArgumentError, ImportError) as exc:
+            raise StoreError(f"cannot use database URL {shown}: {exc}") from exc
+        if parsed.get_backend_name() == "sqlite":
+            _configure_sqlite(engine)
+        try:
+            _upgrade(engine)
+        except DBAPIError as exc:
+            engine.dispose()
+            raise StoreError(_describe(exc, shown)) from exc
+        return cls(engine, shown)
+
+    def close(self) -> None:
+        """Release all pooled connections."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on error; DB failures become StoreError."""
+        s = self._sessions()
+        try:
+            yield s
+            s.commit()
+        except OperationalError as exc:
+            s.rollback()
+            raise StoreError(_describe(exc, self.url)) from exc
+        except BaseException:
+            s.rollback()
+            raise
+        finally:
+            s.close()
+
+    # ------------------------------------------------------------------------------------------ archive
+
+    def upsert_archive(self, proposals: Sequence[Proposal]) -> list[str]:
+        """Insert or update archive entries; returns the ids that were new or changed (re-import: [])."""
+        latest: dict[str, Proposal] = {}
+        for p in proposals:
+            latest[p.id] = p  # the last occurrence of an id wins
+        dumped = {pid: p.model_dump(mode="json") for pid, p in latest.items()}
+        hashes = {pid: proposal_hash(d) for pid, d in dumped.items()}
+        changed: list[str] = []
+        now = _now()
+        with self.session() as s:
+            ids = list(latest)
+            existing: dict[str, str] = {}
+            for batch in _batches(ids):
+                existing.update(
+                    s.execute(select(ArchiveEntry.id, ArchiveEntry.content_hash).where(ArchiveEntry.id.in_(batch)))
+                    .tuples()
+                    .all()
+                )
+            for pid in ids:
+                if existing.get(pid) == hashes[pid]:
+                    continue
+                p = latest[pid]
+                fields: dict[str, Any] = {
+                    "judul": p.judul,
+                    "instansi": p.instansi,
+                    "klaster": p.klaster,
+                    "wilayah": p.wilayah,
+                    "tahun": p.tahun,
+                    "tahun_implementasi": p.tahun_implementasi,
+                    "status": p.status,
+                    "data": dumped[pid],
+                    "content_hash": hashes[pid],
+                    "updated_at": now,
+                }
+                if pid in existing:
+                    s.execute(update(ArchiveEntry).where(ArchiveEntry.id == pid).values(**fields))
+                else:
+                    s.add(ArchiveEntry(id=pid, created_at=now, **fields))
+                changed.append(pid)
+        return changed
+
+    def archive_entries(self) -> list[Proposal]:
+        """Every archive entry, ordered by id."""
+        with self.session() as s:
+            rows = s.scalars(select(ArchiveEntry.data).order_by(ArchiveEntry.id)).all()
+        return [Proposal.model_validate(d) for d in rows]
+
+    def get_archive(self, id: str) -> Proposal | None:
+        with self.session() as s:
+            d = s.scalar(select(ArchiveEntry.data).where(ArchiveEntry.id == id))
+        return None if d is None else Proposal.model_validate(d)
+
+    def archive_count(self) -> int:
+        with self.session() as s:
+            return int(s.scalar(select(func.count()).select_from(ArchiveEntry)) or 0)
+
+    def delete_archive(self, id: str) -> bool:
+        """Remove an archive entry and its chunks; True if it existed. The caller bumps the index version."""
+        with self.session() as s:
+            s.execute(delete(Chunk).where(Chunk.kind == "archive", Chunk.owner_id == id))
+            res = s.execute(delete(ArchiveEntry).where(ArchiveEntry.id == id))
+            return bool(getattr(res, "rowcount", 0))
+
+    # ------------------------------------------------------------------------------------------ versions
+
+    def index_version(self, name: str) -> int:
+        """The current version of a derived structure (0 if never bumped)."""
+        with self.session() as s:
+            return int(s.scalar(select(IndexVersion.version).where(IndexVersion.name == name)) or 0)
+
+    def bump_index_version(self, name: str) -> int:
+        """Atomically increment a version counter (creating it at 1) and return the new value."""
+        for attempt in range(3):
+            try:
+                with self.session() as s:
+                    res = s.execute(
+                        update(IndexVersion).where(IndexVersion.name == name).values(version=IndexVersion.version + 1)
+                    )
+                    if not getattr(res, "rowcount", 0):
+                        s.add(IndexVersion(name=name, version=1))
+                        s.flush()
+                    return int(s.scalar(select(IndexVersion.version).where(IndexVersion.name == name)) or 0)
+            except IntegrityError:  # a concurrent first bump inserted the row: increment it instead
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    # ------------------------------------------------------------------------------------------ chunks
+
+    def replace_chunks(self, kind: str, owner_id: str, spans: Sequence[tuple[int, int, str]]) -> bool:
+        """Set an owner's chunks to `spans` (start, end, hash). Unchanged spans keep their ids (and
+        FAISS vectors); any change replaces them all with fresh, never-reused ids. True if changed."""
+        want = [(int(a), int(b), str(h)) for a, b, h in spans]
+        with self.session() as s:
+            have = (
+                s.execute(
+                    select(Chunk.start, Chunk.end, Chunk.hash)
+                    .where(Chunk.kind == kind, Chunk.owner_id == owner_id)
+                    .order_by(Chunk.seq)
+                )
+                .tuples()
+                .all()
+            )
+            if [tuple(r) for r in have] == want:
+                return False
+            s.execute(delete(Chunk).where(Chunk.kind == kind, Chunk.owner_id == owner_id))
+            s.add_all(
+                Chunk(kind=kind, owner_id=owner_id, seq=i, start=a, end=b, hash=h) for i, (a, b, h) in enumerate(want)
+            )
+        return True
+
+    def chunks_for(self, kind: str) -> list[ChunkRow]:
+        """All chunks of a kind ("archive" or "proposal"), ordered by id."""
+        with self.session() as s:
+            rows = s.scalars(select(Chunk).where(Chunk.kind == kind).order_by(Chunk.id)).all()
+            return [ChunkRow(r.id, r.kind, r.owner_id, r.seq, r.start, r.end, r.hash) for r in rows]
+
+    # ------------------------------------------------------------------------------------------ embeddings
+
+    def get_embeddings(self, model: str, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        """Cached vectors for the keys that have one (missing keys are simply absent)."""
+        out: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(keys))
+        with self.session() as s:
+            for batch in _batches(unique):
+                q = select(Embedding.key, Embedding.vector, Embedding.dim).where(
+                    Embedding.model == model, Embedding.key.in_(batch)
+                )
+                for key, blob, dim in s.execute(q).tuples():
+                    v = np.frombuffer(blob, dtype="<f4")
+                    if v.shape[0] == dim:  # a truncated blob is treated as missing (re-embedded)
+                        out[key] = v.astype(np.float32)
+        return out
+
+    def put_embeddings(self, model: str, items: Mapping[str, np.ndarray]) -> None:
+        """Insert vectors whose keys are not cached yet (existing ones are left as they are)."""
+        if not items:
+            return
+        for attempt in range(2):
+            try:
+                with self.session() as s:
+                    keys = list(items)
+                    present: set[str] = set()
+                    for batch in _batches(keys):
+                        present.update(
+                            s.scalars(
+                                select(Embedding.key).where(Embedding.model == model, Embedding.key.in_(batch))
+                            ).all()
+                        )
+                    rows = []
+                    for k in keys:
+                        if k not in present:
+                            blob, dim = _vector_bytes(items[k])
+                            rows.append({"model": model, "key": k, "vector": blob, "dim": dim})
+                    if rows:
+                        s.execute(Embedding.__table__.insert(), rows)
+                return
+            except IntegrityError:  # another writer cached some of these keys meanwhile: re-check
+                if attempt == 1:
+                    raise
+
+    # ------------------------------------------------------------------------------------------ proposals
+
+    def save_proposal(self, p: Proposal) -> None:
+        """Insert or replace a proposal submitted for screening, with its section texts."""
+        data = p.model_dump(mode="json")
+        h = proposal_hash(data)
+        now = _now()
+        sections = {k: t for k, t in p.bagian.items() if t}
+        if p.unassigned.strip():
+            sections[UNASSIGNED] = p.unassigned.strip()
+        with self.session() as s:
+            row = s.get(ProposalRow, p.id)
+            if row is None:
+                row = ProposalRow(id=p.id, created_at=now)
+                s.add(row)
+            elif row.content_hash == h:
+                return
+            row.instansi, row.klaster, row.wilayah, row.tahun = p.instansi, p.klaster, p.wilayah, p.tahun
+            row.data, row.content_hash, row.updated_at = data, h, now
+            s.flush()
+            s.execute(delete(SectionRow).where(SectionRow.proposal_id == p.id))
+            s.add_all(SectionRow(proposal_id=p.id, key=k, text=t) for k, t in sections.items())
+
+    def get_proposal(self, id: str) -> Proposal | None:
+        with self.session() as s:
+            d = s.scalar(select(ProposalRow.data).where(ProposalRow.id == id))
+        return None if d is None else Proposal.model_validate(d)
+
+    def save_result(self, r: ProposalResult, *, parameters_version: str = "", model: str = "") -> None:
+        """Store (replace) a proposal's result and its duplicate findings; save_proposal must come first."""
+        now = _now()
+        with self.session() as s:
+            if s.get(ProposalRow, r.id) is None:
+                raise StoreError(f"cannot save the result of {r.id!r}: the proposal itself is not stored (save_proposal)")
+            s.execute(delete(FindingRow).where(FindingRow.proposal_id == r.id))
+            row = s.get(ResultRow, r.id)
+            if row is None:
+                row = ResultRow(proposal_id=r.id)
+                s.add(row)
+            row.recommendation = r.recommendation
+            row.result = r.model_dump(mode="json")
+            row.parameters_version = parameters_version
+            row.model = model
+            row.created_at = now
+            s.flush()
+            s.add_all(
+                FindingRow(
+                    proposal_id=r.id, other_id=d.other_id, relation=d.relation, match_type=d.match_type, share=d.share
+                )
+                for d in r.duplicates
+            )
+
+    def get_result(self, id: str) -> ProposalResult | None:
+        with self.session() as s:
+            d = s.scalar(select(ResultRow.result).where(ResultRow.proposal_id == id))
+        return None if d is None else ProposalResult.model_validate(d)
+
+    def list_results(
+        self,
+        *,
+        recommendation: str | None = None,
+        klaster: str | None = None,
+        wilayah: str | None = None,
+        instansi: str | None = None,
+        relation: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[ProposalResult]:
+        """Stored results, newest first. recommendation/klaster match exactly; wilayah and instansi are
+        case-insensitive substrings; relation keeps results with at least one duplicate of that relation."""
+        q = select(ResultRow.result).join(ProposalRow, ProposalRow.id == ResultRow.proposal_id)
+        if recommendation:
+            q = q.where(ResultRow.recommendation == recommendation)
+        if klaster:
+            q = q.where(ProposalRow.klaster == klaster.strip().lower())
+        if wilayah:
+            q = q.where(func.lower(ProposalRow.wilayah).contains(wilayah.lower(), autoescape=True))
+        if instansi:
+            q = q.where(func.lower(ProposalRow.instansi).contains(instansi.lower(), autoescape=True))
+        if relation:
+            q = q.where(
+                exists().where(FindingRow.proposal_id == ResultRow.proposal_id, FindingRow.relation == relation)
+            )
+        q = q.order_by(ResultRow.created_at.desc(), ResultRow.proposal_id).limit(max(0, limit)).offset(max(0, offset))
+        with self.session() as s:
+            rows = s.scalars(q).all()
+        return [ProposalResult.model_validate(d) for d in rows]
