@@ -35,6 +35,7 @@ from sqlalchemy import (
     event,
     exists,
     func,
+    insert,
     select,
     update,
 )
@@ -150,9 +151,7 @@ class FindingRow(Base):
     __tablename__ = "findings"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    proposal_id: Mapped[str] = mapped_column(
-        ID, ForeignKey("results.proposal_id", ondelete="CASCADE"), index=True
-    )
+    proposal_id: Mapped[str] = mapped_column(ID, ForeignKey("results.proposal_id", ondelete="CASCADE"), index=True)
     other_id: Mapped[str] = mapped_column(ID)
     relation: Mapped[str] = mapped_column(String(32), index=True)
     match_type: Mapped[str] = mapped_column(String(32))
@@ -528,7 +527,7 @@ class Store:
                             blob, dim = _vector_bytes(items[k])
                             rows.append({"model": model, "key": k, "vector": blob, "dim": dim})
                     if rows:
-                        s.execute(Embedding.__table__.insert(), rows)
+                        s.execute(insert(Embedding), rows)
                 return
             except IntegrityError:  # another writer cached some of these keys meanwhile: re-check
                 if attempt == 1:
@@ -567,7 +566,7 @@ class Store:
         now = _now()
         with self.session() as s:
             if s.get(ProposalRow, r.id) is None:
-                raise StoreError(f"cannot save the result of {r.id!r}: the proposal itself is not stored (save_proposal)")
+                raise StoreError(f"cannot save the result of {r.id!r}: save_proposal() it first")
             s.execute(delete(FindingRow).where(FindingRow.proposal_id == r.id))
             row = s.get(ResultRow, r.id)
             if row is None:
