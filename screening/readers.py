@@ -6,6 +6,7 @@ batch goes on; only a missing input path fails the whole call. No reader raises 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import difflib
 import io
@@ -492,15 +493,19 @@ def _strip_label(line: str) -> tuple[str, bool]:
 
 def _lookup(label: str, table: dict[str, Any], *, min_len: int = 5) -> Any:
     """Exact match of a normalised label, else the closest entry with difflib ratio >= FUZZY_RATIO."""
-    n = _norm(label)
+    return _best(_norm(label), table, min_len=min_len)[0]
+
+
+def _best(n: str, table: dict[str, Any], *, min_len: int = 5) -> tuple[Any, float]:
+    """The entry for `n` and its similarity: exact (1.0), else the closest at or above FUZZY_RATIO."""
     if not n:
-        return None
+        return None, 0.0
     if n in table:
-        return table[n]
+        return table[n], 1.0
     if len(n) < min_len:
-        return None
+        return None, 0.0
     best, best_ratio = None, FUZZY_RATIO
-    sm = difflib.SequenceMatcher(a=n, autojunk=False)
+    sm = difflib.SequenceMatcher(b=n, autojunk=False)
     for cand, value in table.items():
         if len(cand) < min_len:
             continue
@@ -510,7 +515,7 @@ def _lookup(label: str, table: dict[str, Any], *, min_len: int = 5) -> Any:
         r = sm.ratio()
         if r >= best_ratio:
             best, best_ratio = value, r
-    return best
+    return best, (best_ratio if best is not None else 0.0)
 
 
 def _match_heading(line: str, table: dict[str, _Heading], *, para_start: bool) -> tuple[_Heading, str] | None:
@@ -538,8 +543,12 @@ def _heading_line(s: str, table: dict[str, _Heading]) -> _Heading | None:
     n = _norm(s)
     if n in _OTHER_HEADINGS:
         return _OTHER
-    found = _lookup(s, table)
-    return found if isinstance(found, _Heading) else None
+    found, ratio = _best(n, table)
+    if not isinstance(found, _Heading):
+        return None
+    if ratio < 1.0 and _best(n, _LABEL_TABLE, min_len=6)[1] >= ratio:
+        return None  # closer to a metadata label ("Tahun Implementasi") than to a heading ("Tahapan Implementasi")
+    return found
 
 
 _SENTENCE_START = re.compile(r"(?:(?<=[.!?])[\"'”’)]?\s+|\n\n)(?=[\"'“‘(]?[A-Z0-9])")
@@ -580,9 +589,7 @@ def detect_sections(text: str, *, params: Parameters, form: str | FormSpec | Non
         head, rest = found
         if head is _OTHER:
             current = other
-            if other:
-                other.append("")
-            other.append(line)
+            other.extend([line, ""])
             continue
         current = []
         blocks.append((head, current))
@@ -603,7 +610,7 @@ def detect_sections(text: str, *, params: Parameters, form: str | FormSpec | Non
                 sections.setdefault(key, []).append(part)
     unassigned = "\n".join(preamble).strip()
     if other:
-        unassigned = (unassigned + "\n\n" + "\n".join(other).strip()).strip()
+        unassigned = (unassigned + "\n\n" + "\n".join(other)).strip()
     return {k: "\n\n".join(v) for k, v in sections.items()}, unassigned
 
 
@@ -627,11 +634,11 @@ _META_LABELS: dict[str, tuple[str, ...]] = {
         "tanggal mulai implementasi",
         "tahun penerapan",
     ),
-    "replikasi_dari": ("replikasi dari", "replikasi", "inovasi asal", "sumber replikasi"),
+    "replikasi_dari": ("replikasi dari", "direplikasi dari", "inovasi asal", "sumber replikasi"),
     "video": ("video", "tautan video", "link video", "url video", "video inovasi"),
     "sk": ("sk", "nomor sk", "sk inovasi", "sk inovator", "surat keputusan", "no sk"),
     "kontak": ("kontak", "narahubung", "kontak person", "email", "e mail", "telepon"),
-    "status": ("status", "status inovasi", "hasil"),
+    "status": ("status", "status inovasi"),
 }
 _LABEL_TABLE: dict[str, str] = {_norm(label): f for f, labels in _META_LABELS.items() for label in labels}
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d|21\d\d)\b")
@@ -1120,7 +1127,23 @@ _PAGE_NUMBER = re.compile(r"^\s*(?:halaman|hal\.?|page)?\s*\d{1,4}\s*(?:(?:dari|
 
 
 def _read_pdf(name: str, data: bytes, params: Parameters, res: ReadResult) -> None:
-    _document_proposal(name, _pdf_text(data), params, res)
+    with _quiet("pypdf"):
+        text = _pdf_text(data)
+    _document_proposal(name, text, params, res)
+
+
+@contextlib.contextmanager
+def _quiet(logger_name: str) -> Iterator[None]:
+    """Silence a library's warnings about damaged input while reading it: the reader reports them itself."""
+    lg = logging.getLogger(logger_name)
+    old = lg.level
+    lg.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        lg.setLevel(old)
 
 
 def _pdf_text(data: bytes) -> str:
