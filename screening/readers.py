@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import re
+import threading
 import unicodedata
 import warnings
 import zipfile
@@ -30,6 +31,9 @@ from screening.proposal import KEY_HEADINGS, Proposal
 from screening.results import FileError
 
 log = logging.getLogger(__name__)
+
+# openpyxl warns about workbook features it drops (data validation, conditional formatting); irrelevant here.
+warnings.filterwarnings("ignore", category=UserWarning, module=r"openpyxl(\..*)?$")
 
 SUPPORTED_EXTENSIONS: tuple[str, ...] = (".json", ".jsonl", ".csv", ".xlsx", ".docx", ".pdf", ".txt", ".zip")
 """File types read by `read_path` and `read_bytes` (by extension, case-insensitive)."""
@@ -875,6 +879,8 @@ def _map_header(header: list[str], params: Parameters) -> list[_Column]:
                 )
             seen[k] = h
         cols.append(c)
+    if ("field", "id") not in seen:
+        raise _NoTable("kolom 'id' tidak ada; setiap baris perlu id usulan", "no 'id' column; every row needs an id")
     if unknown:
         accepted = ", ".join([*sorted(_FIELDS - {"bagian"}), *INPUT_KEYS])
         raise InputError(
@@ -882,9 +888,11 @@ def _map_header(header: list[str], params: Parameters) -> list[_Column]:
             "(atau judul bagian formulir)",
             f"unknown column(s): {', '.join(repr(u) for u in unknown[:10])}; accepted: {accepted} (or form headings)",
         )
-    if ("field", "id") not in seen:
-        raise InputError("kolom 'id' tidak ada; setiap baris perlu id usulan", "no 'id' column; every row needs an id")
     return cols
+
+
+class _NoTable(InputError):
+    """A sheet without a proposal table (no header row or no id column): other sheets may still hold one."""
 
 
 def _cell_text(v: Any) -> str:
@@ -952,12 +960,15 @@ def _read_rows(name: str, rows: Iterable[list[Any]], params: Parameters, res: Re
     """Header row (the first non-empty one), then one proposal per row; errors per row."""
     prefix = f"lembar '{sheet}' " if sheet else ""
     cols: list[_Column] | None = None
-    n_rows = 0
+    n_rows = n_read = 0
     for rowno, row in enumerate(rows, start=1):
         if cols is None:
             if not any(_cell_text(v) for v in row):
                 continue
-            cols = _map_header([_cell_text(v) for v in row], params)
+            try:
+                cols = _map_header([_cell_text(v) for v in row], params)
+            except InputError as exc:
+                raise type(exc)(f"{prefix}{exc.reason_id}", exc.reason_en) from exc
             continue
         n_rows += 1
         if n_rows > MAX_ROWS:
@@ -966,23 +977,24 @@ def _read_rows(name: str, rows: Iterable[list[Any]], params: Parameters, res: Re
             p = _row_proposal(cols, list(row), name=name, where=f"{prefix}baris {rowno}", params=params)
         except InputError as exc:
             res.error(name, exc)
+            n_read += 1
             continue
         if p is not None:
             res.proposals.append(p)
+            n_read += 1
     if cols is None:
-        raise InputError(f"{prefix}tidak berisi tabel (baris judul kolom tidak ada)".strip(), "no header row found")
+        raise _NoTable(f"{prefix}tidak berisi tabel (baris judul kolom tidak ada)".strip(), "no header row found")
+    if n_read == 0:
+        raise InputError(f"{prefix}tabel tidak berisi baris usulan".strip(), "the table holds no proposal row")
 
 
 def _read_csv(name: str, data: bytes, params: Parameters, res: ReadResult) -> None:
     text = _decode_text(data, what="CSV")
-    sample = text[:8192]
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel
+    first = text.lstrip("\n").split("\n", 1)[0]
+    delimiter = max(",;\t|", key=first.count) if any(d in first for d in ",;\t|") else ","
     try:
         csv.field_size_limit(MAX_TEXT_CHARS)
-        reader = csv.reader(io.StringIO(text, newline=""), dialect)
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         _read_rows(name, ([*r] for r in reader), params, res)
     except csv.Error as exc:
         raise InputError(f"CSV tidak valid ({_short(exc)})", f"invalid CSV ({_short(exc)})") from exc
@@ -993,28 +1005,25 @@ def _read_xlsx(name: str, data: bytes, params: Parameters, res: ReadResult) -> N
 
     _check_office_container(data, "XLSX")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:
         raise _unreadable(exc, ".xlsx") from exc
     try:
         sheets = list(wb.worksheets)
-        ok: list[tuple[str, ReadResult]] = []
-        first_error: InputError | None = None
-        for ws in sheets:
-            sub = ReadResult()
+        tables = 0
+        no_table: InputError | None = None
+        for ws in sheets:  # every sheet with an id column is a table of proposals; others are skipped
             try:
                 rows = ([*r] for r in ws.iter_rows(values_only=True))
-                _read_rows(name, rows, params, sub, sheet=ws.title if len(sheets) > 1 else "")
-            except InputError as exc:
-                first_error = first_error or exc
+                _read_rows(name, rows, params, res, sheet=ws.title if len(sheets) > 1 else "")
+            except _NoTable as exc:
+                no_table = no_table or exc
                 continue
-            ok.append((ws.title, sub))
-        if not ok:
-            raise first_error or InputError("XLSX tidak berisi lembar kerja", "the workbook has no worksheet")
-        for _, sub in ok:
-            res.extend(sub)
+            except InputError as exc:
+                res.error(name, exc)
+            tables += 1
+        if not tables:
+            raise no_table or InputError("XLSX tidak berisi lembar kerja", "the workbook has no worksheet")
     except InputError:
         raise
     except Exception as exc:
@@ -1050,8 +1059,14 @@ def _document_proposal(name: str, text: str, params: Parameters, res: ReadResult
     meta, _ = _parse_metadata(unassigned)
     form, _ = params.form_for(tahun=meta.get("tahun"), replikasi=bool(meta.get("replikasi_dari")))
     sections, unassigned = detect_sections(text, params=params, form=form)
+    if not sections:
+        raise InputError(
+            "tidak ditemukan judul bagian formulir (mis. Ringkasan, Latar Belakang, Kebaruan); bukan berkas usulan?",
+            "no form section heading found (e.g. Ringkasan, Latar Belakang, Kebaruan); is this a proposal?",
+        )
     meta, rest = _parse_metadata(unassigned)
-    pid = str(meta.pop("id", "") or PurePosixPath(name).stem).strip()[:200] or "dokumen"
+    stem = PurePosixPath(name.replace("\\", "/")).stem
+    pid = str(meta.pop("id", "") or stem).strip()[:200] or "dokumen"
     try:
         p = Proposal.model_validate({**meta, "id": pid, "bagian": sections, "unassigned": rest, "source": name})
     except ValidationError as exc:
@@ -1132,18 +1147,28 @@ def _read_pdf(name: str, data: bytes, params: Parameters, res: ReadResult) -> No
     _document_proposal(name, text, params, res)
 
 
+_QUIET_LOCK = threading.Lock()
+_quiet_depth: dict[str, tuple[int, int]] = {}
+
+
 @contextlib.contextmanager
 def _quiet(logger_name: str) -> Iterator[None]:
-    """Silence a library's warnings about damaged input while reading it: the reader reports them itself."""
+    """Silence a library's log warnings about damaged input while reading it (thread-safe): we report them."""
     lg = logging.getLogger(logger_name)
-    old = lg.level
-    lg.setLevel(logging.ERROR)
+    with _QUIET_LOCK:
+        depth, old = _quiet_depth.get(logger_name, (0, lg.level))
+        if depth == 0:
+            old = lg.level
+            lg.setLevel(logging.ERROR)
+        _quiet_depth[logger_name] = (depth + 1, old)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
+        yield
     finally:
-        lg.setLevel(old)
+        with _QUIET_LOCK:
+            depth, old = _quiet_depth[logger_name]
+            _quiet_depth[logger_name] = (depth - 1, old)
+            if depth == 1:
+                lg.setLevel(old)
 
 
 def _pdf_text(data: bytes) -> str:

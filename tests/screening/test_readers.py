@@ -304,6 +304,32 @@ def test_xlsx_round_trip(params: Parameters, headings: bool) -> None:
     assert _error(res) == f"baris {len(recs) + 3} tidak berisi teks"
 
 
+def test_xlsx_skips_sheets_without_a_proposal_table(params: Parameters) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    guide = wb.active
+    assert guide is not None
+    guide.title = "Petunjuk"
+    guide.append(["Isi satu usulan per baris; kolom bagian memakai judul bagian formulir."])
+    data = wb.create_sheet("Usulan 2023")
+    header, rows = _table_rows(ARCHIVE[:3], headings=True)
+    data.append(header)
+    for row in rows:
+        data.append(row)
+    data.append(["arsip-x", "Judul", "Instansi", "kota", "", "dua ribu", 2021, "peserta", "Ringkasan singkat."])
+    buf = io.BytesIO()
+    wb.save(buf)
+    res = read_bytes("arsip.xlsx", buf.getvalue(), params=params)
+    assert [p.id for p in res.proposals] == [r["id"] for r in ARCHIVE[:3]]
+    assert _error(res) == "lembar 'Usulan 2023' baris 5: tahun 'dua ribu' bukan tahun"
+
+
+def test_header_only_table_is_an_error(params: Parameters) -> None:
+    reason = _error(read_bytes("kosong.csv", b"id;judul;ringkasan\n", params=params))
+    assert reason == "tabel tidak berisi baris usulan"
+
+
 def _csv_text(recs: list[dict[str, Any]], *, delimiter: str = ",") -> str:
     header, rows = _table_rows(recs, headings=False)
     buf = io.StringIO()
@@ -467,6 +493,24 @@ def test_docx_without_id_takes_the_file_name(params: Parameters) -> None:
     p = _only(read_bytes("folder/Cold Storage Wakatobi.docx", _docx_bytes(rec), params=params))
     assert p.id == "Cold Storage Wakatobi"
     assert p.source == "folder/Cold Storage Wakatobi.docx"
+
+
+def test_document_without_form_headings_is_not_a_proposal(params: Parameters) -> None:
+    from docx import Document
+
+    doc = Document()
+    doc.add_paragraph("KEPUTUSAN BUPATI TABALONG NOMOR 188.45/371/2023")
+    doc.add_paragraph("Menetapkan tim inovasi Sekolah Sungai Tabalong sebagai berikut.")
+    buf = io.BytesIO()
+    doc.save(buf)
+    reason = _error(read_bytes("SK-tim-inovasi.docx", buf.getvalue(), params=params))
+    assert reason.startswith("tidak ditemukan judul bagian formulir")
+
+
+def test_windows_upload_name_gives_the_stem(params: Parameters) -> None:
+    text = "Ringkasan\n" + ARCHIVE[0]["bagian"]["ringkasan"]
+    p = _only(read_bytes("C:\\fakepath\\Kerupuk Bintan.txt", text.encode(), params=params))
+    assert p.id == "Kerupuk Bintan"
 
 
 def test_empty_docx_is_an_error(params: Parameters) -> None:
