@@ -1,0 +1,240 @@
+"""Threshold sweeps on the DEV split of the pair set (never the test split): each duplication threshold
+is varied alone around the current parameters, the case-level F1 and passage plagdet are recorded,
+and the value with the best F1 (ties: best plagdet, then the value closest to the current one) is chosen.
+The novelty band and recommendation.duplicate_share are set from score distributions (see below)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from eval.common import EVAL_DIR, with_duplication
+from eval.pairs import Prepared, evaluate
+from screening.params import Parameters
+
+SWEEPS: dict[str, list[Any]] = {
+    "paraphrase_cosine": [0.88, 0.89, 0.9, 0.91, 0.92, 0.93, 0.94, 0.95, 0.96, 0.97],
+    "paraphrase_min_overlap": [0.0, 0.1, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5],
+    "candidate_cosine": [0.85, 0.88, 0.9, 0.92, 0.94, 0.96, 0.98],
+    "lsh_threshold": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
+    "min_passage_words": [6, 8, 10, 12, 15, 20, 25],
+    "report_min_share": [0.01, 0.02, 0.05, 0.1, 0.15, 0.2],
+    "boilerplate_df": [0.05, 0.1, 0.2, 0.3, 0.5, 0.8],
+}
+BATCH_SWEEPS = {"boilerplate_df"}
+"""Swept with template shingles taken over all dev documents as one batch (document frequency)."""
+
+
+@dataclass
+class Sweep:
+    name: str
+    current: Any
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    chosen: Any = None
+
+
+def _pick(rows: Sequence[dict[str, Any]], current: Any) -> Any:
+    def key(r: dict[str, Any]) -> tuple[float, float, float]:
+        f1 = r["f1"] if not math.isnan(r["f1"]) else -1.0
+        return (round(f1, 4), round(r["plagdet"], 4), -abs(float(r["value"]) - float(current)))
+
+    return max(rows, key=key)["value"]
+
+
+def _row(value: Any, prepared: Sequence[Prepared], params: Parameters, *, batch: bool) -> dict[str, Any]:
+    r = evaluate(prepared, params, batch=batch)
+    para = r.by_match["paraphrase"]
+    return {
+        "value": value,
+        "precision": r.detection.precision,
+        "recall": r.detection.recall,
+        "f1": r.detection.f1,
+        "plagdet": r.passages.plagdet,
+        "paraphrase_f1": para.f1,
+        "false_reports": r.by_kind.get("negative_topic", (0, 0))[0] + r.by_kind.get("negative_template", (0, 0))[0],
+    }
+
+
+def sweep(prepared: Sequence[Prepared], params: Parameters, names: Sequence[str] | None = None) -> list[Sweep]:
+    """One-at-a-time sweeps, each around the parameters chosen so far (coordinate ascent, one pass)."""
+    out: list[Sweep] = []
+    current = params
+    for name in names or list(SWEEPS):
+        now = getattr(current.duplication, name)
+        s = Sweep(name, now)
+        for v in SWEEPS[name]:
+            s.rows.append(_row(v, prepared, with_duplication(current, **{name: v}), batch=name in BATCH_SWEEPS))
+        s.chosen = _pick(s.rows, now)
+        current = with_duplication(current, **{name: s.chosen})
+        out.append(s)
+    return out
+
+
+def grid(prepared: Sequence[Prepared], params: Parameters) -> list[dict[str, Any]]:
+    """paraphrase_cosine x paraphrase_min_overlap (they act together on paraphrase claims)."""
+    rows = []
+    for c in SWEEPS["paraphrase_cosine"]:
+        for o in SWEEPS["paraphrase_min_overlap"]:
+            r = _row(c, prepared, with_duplication(params, paraphrase_cosine=c, paraphrase_min_overlap=o), batch=False)
+            rows.append({**r, "paraphrase_cosine": c, "paraphrase_min_overlap": o})
+    return rows
+
+
+@dataclass
+class NoveltyBand:
+    floor: float
+    ceiling: float
+    distinct: np.ndarray
+    near: np.ndarray
+
+
+def novelty_band(distinct: np.ndarray, near: np.ndarray) -> NoveltyBand:
+    """floor = 90th percentile of the highest cosine between distinct innovations (so nine in ten
+    genuinely different entries keep full novelty); ceiling = 10th percentile of near-copy cosines
+    (nine in ten near copies get novelty 0), rounded to 0.005."""
+    floor = round(float(np.percentile(distinct, 90)) / 0.005) * 0.005
+    ceiling = round(float(np.percentile(near, 10)) / 0.005) * 0.005
+    if ceiling <= floor:
+        mid = (floor + ceiling) / 2
+        floor, ceiling = mid - 0.01, mid + 0.01
+    return NoveltyBand(round(floor, 3), round(ceiling, 3), distinct, near)
+
+
+def duplicate_share_curve(prepared: Sequence[Prepared], params: Parameters) -> list[dict[str, Any]]:
+    """Share of a's text in reported passages for true other-region copies vs reported negatives, and
+    the rate at which each would raise indikasi_duplikasi at a given recommendation.duplicate_share."""
+    r = evaluate(prepared, params)
+    pos = [o.match_obj.share() for o in r.outcomes if o.on_target and o.case["pair_class"] == "other_region"]
+    neg = [o.match_obj.share() for o in r.outcomes if o.reported and o.case["kind"].startswith("negative")]
+    rows = []
+    for t in (0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4):
+        rows.append(
+            {
+                "value": t,
+                "copies_flagged": float(np.mean([s >= t for s in pos])) if pos else float("nan"),
+                "negatives_flagged": float(np.mean([s >= t for s in neg])) if neg else 0.0,
+                "copies": len(pos),
+                "negatives": len(neg),
+            }
+        )
+    return rows
+
+
+def plot_sweeps(sweeps: Sequence[Sweep], band: NoveltyBand | None, out_dir: Path = EVAL_DIR / "plots") -> list[Path]:
+    """PNG curves (only when matplotlib is installed)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return []
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for s in sweeps:
+        fig, ax = plt.subplots(figsize=(4.5, 3))
+        xs = [r["value"] for r in s.rows]
+        for k in ("precision", "recall", "f1", "plagdet"):
+            ax.plot(xs, [r[k] for r in s.rows], marker="o", label=k)
+        ax.axvline(float(s.chosen), color="grey", ls="--", lw=1)
+        ax.set_title(f"duplication.{s.name} (dev)")
+        ax.set_ylim(0, 1.02)
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        p = out_dir / f"{s.name}.png"
+        fig.savefig(p, dpi=90)
+        plt.close(fig)
+        paths.append(p)
+    if band is not None:
+        fig, ax = plt.subplots(figsize=(4.5, 3))
+        bins = np.linspace(0.7, 1.0, 31)
+        ax.hist(band.distinct, bins=bins, alpha=0.6, label="distinct innovations (max cos)")
+        ax.hist(band.near, bins=bins, alpha=0.6, label="near copies")
+        for x in (band.floor, band.ceiling):
+            ax.axvline(x, color="grey", ls="--", lw=1)
+        ax.set_title("novelty band (doc cosine)")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        p = out_dir / "novelty_band.png"
+        fig.savefig(p, dpi=90)
+        plt.close(fig)
+        paths.append(p)
+    return paths
+
+
+def markdown(
+    sweeps: Sequence[Sweep],
+    grid_rows: Sequence[dict[str, Any]],
+    band: NoveltyBand,
+    share_rows: Sequence[dict[str, Any]],
+    *,
+    cases: int,
+    plots: Sequence[Path],
+) -> str:
+    """The body of eval/CALIBRATION.md's generated section (tables of every curve)."""
+
+    def f(x: Any) -> str:
+        return "n/a" if isinstance(x, float) and math.isnan(x) else (f"{x:.3f}" if isinstance(x, float) else str(x))
+
+    lines = [f"Dev split: {cases} cases (`eval/data/pairs-dev.jsonl`).", ""]
+    for s in sweeps:
+        lines += [f"### duplication.{s.name}: {s.current} -> **{s.chosen}**", ""]
+        if any(p.stem == s.name for p in plots):
+            lines += [f"![{s.name}](plots/{s.name}.png)", ""]
+        lines += [
+            "| value | precision | recall | F1 | plagdet | paraphrase F1 | false reports |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for r in s.rows:
+            mark = " **←**" if r["value"] == s.chosen else ""
+            lines.append(
+                f"| {r['value']}{mark} | {f(r['precision'])} | {f(r['recall'])} | {f(r['f1'])} | {f(r['plagdet'])} "
+                f"| {f(r['paraphrase_f1'])} | {r['false_reports']} |"
+            )
+        lines.append("")
+    lines += ["### paraphrase_cosine x paraphrase_min_overlap (case F1 / false reports)", ""]
+    overlaps_ = sorted({r["paraphrase_min_overlap"] for r in grid_rows})
+    lines += [
+        "| cosine \\ overlap | " + " | ".join(str(o) for o in overlaps_) + " |",
+        "|---" * (len(overlaps_) + 1) + "|",
+    ]
+    for c in sorted({r["paraphrase_cosine"] for r in grid_rows}):
+        cells = [
+            f"{f(r['f1'])} / {r['false_reports']}"
+            for o in overlaps_
+            for r in grid_rows
+            if r["paraphrase_cosine"] == c and r["paraphrase_min_overlap"] == o
+        ]
+        lines.append(f"| {c} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "### similarity.novelty_floor_cosine / novelty_ceiling_cosine",
+        "",
+        f"Highest document cosine of each archive entry to another past top innovation ({len(band.distinct)} entries): "
+        + ", ".join(f"p{q} {np.percentile(band.distinct, q):.3f}" for q in (10, 50, 90, 100)),
+        "",
+        f"Cosine of each entry's shortened rewrite to the entry ({len(band.near)}): "
+        + ", ".join(f"p{q} {np.percentile(band.near, q):.3f}" for q in (0, 10, 50, 90)),
+        "",
+        f"Chosen floor **{band.floor}**, ceiling **{band.ceiling}**.",
+        "",
+    ]
+    if any(p.stem == "novelty_band" for p in plots):
+        lines += ["![novelty band](plots/novelty_band.png)", ""]
+    lines += [
+        "### recommendation.duplicate_share",
+        "",
+        "| duplicate_share | other-region copies flagged | reported negatives flagged |",
+        "|---|---|---|",
+    ]
+    for r in share_rows:
+        lines.append(
+            f"| {r['value']} | {f(r['copies_flagged'])} ({r['copies']}) "
+            f"| {f(r['negatives_flagged'])} ({r['negatives']}) |"
+        )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,243 @@
+"""`saring eval ...` / `python -m eval ...`: PAN, pairs, retrieval, STS, calibration and the full table."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from eval.common import EVAL_DIR, REPO, embedder, fmt, pan_dir, parameters
+from eval.measures import PanScores
+
+eval_app = typer.Typer(
+    help="Evaluate saring on real Indonesian data (../shared/data or SARING_EVAL_DATA).", no_args_is_help=True
+)
+console = Console()
+
+QUICK_PER_KIND = 4
+QUICK_STS = 300
+
+
+def _pan_table(title: str, overall: PanScores, groups: dict[str, dict[str, PanScores]]) -> Table:
+    t = Table(title=title)
+    for col in ("group", "cases", "detected", "precision", "recall", "granularity", "plagdet", "case recall"):
+        t.add_column(col, justify="right" if col != "group" else "left")
+
+    def row(name: str, s: PanScores) -> None:
+        t.add_row(
+            name,
+            str(s.cases),
+            str(s.detections),
+            fmt(s.precision),
+            fmt(s.recall),
+            fmt(s.granularity),
+            fmt(s.plagdet),
+            fmt(s.case_recall),
+        )
+
+    row("overall", overall)
+    for prefix, g in groups.items():
+        for k, s in g.items():
+            row(f"{prefix}{k}", s)
+    return t
+
+
+def run_pan_cmd(sources: Path, suspicious: Path, *, quick: bool, json_out: Path | None) -> dict[str, Any]:
+    from eval.pan import quick_subset, run_pan
+
+    params = parameters()
+    srcs, susp = quick_subset(sources, suspicious, params) if quick else (None, None)
+    r = run_pan(sources, suspicious, params=params, embedder=embedder(), source_names=srcs, suspicious_names=susp)
+    console.print(
+        _pan_table(
+            f"PAN measures ({r.documents['sources']} sources, {r.documents['suspicious']} suspicious, "
+            f"{r.seconds:.0f} s)",
+            r.overall,
+            {"obf: ": r.by_obfuscation, "type: ": r.by_type},
+        )
+    )
+    if json_out:
+        r.write_json(json_out)
+    return r.to_json()
+
+
+@eval_app.command("pan")
+def pan(
+    sources: Path = typer.Option(None, help="source-documents folder (default: the Indonesian corpus)"),
+    suspicious: Path = typer.Option(None, help="suspicious-documents folder with *.txt and *.xml"),
+    quick: bool = typer.Option(False, help="short source documents and suspicious documents only"),
+    json_file: Path | None = typer.Option(None, "--json", help="write measures and detections to this file"),
+) -> None:
+    """PAN character-level precision, recall, granularity and plagdet, overall and per obfuscation."""
+    run_pan_cmd(
+        sources or pan_dir() / "source-documents",
+        suspicious or pan_dir() / "suspicious-documents",
+        quick=quick,
+        json_out=json_file,
+    )
+
+
+def _prf_table(title: str, rows: dict[str, Any]) -> Table:
+    t = Table(title=title)
+    for col in ("label", "tp", "fp", "fn", "precision", "recall", "F1"):
+        t.add_column(col, justify="right" if col != "label" else "left")
+    for k, x in rows.items():
+        t.add_row(k, str(x.tp), str(x.fp), str(x.fn), fmt(x.precision), fmt(x.recall), fmt(x.f1))
+    return t
+
+
+def run_pairs_cmd(split: str, *, quick: bool) -> dict[str, Any]:
+    from eval.pairs import evaluate as evaluate_pairs
+    from eval.pairs import load_pairs, prepare, quick_cases
+
+    params = parameters()
+    cases = load_pairs(split)
+    if quick:
+        cases = quick_cases(cases, QUICK_PER_KIND)
+    t0 = time.time()
+    r = evaluate_pairs(prepare(cases, params=params, embedder=embedder()), params)
+    console.print(
+        _prf_table(
+            f"Pairs ({split}, {len(cases)} cases, {time.time() - t0:.0f} s): copying detected", {"any": r.detection}
+        )
+    )
+    console.print(_prf_table("per match type (translated excluded)", r.by_match))
+    console.print(_prf_table("per pair class / relation (translated excluded)", r.by_relation))
+    t = Table(title="per kind: positives found on target / negatives reported")
+    t.add_column("kind")
+    t.add_column("hits", justify="right")
+    t.add_column("cases", justify="right")
+    for k, (h, n) in r.by_kind.items():
+        t.add_row(k, str(h), str(n))
+    console.print(t)
+    console.print(_pan_table("passage measures on the cases", r.passages, {"kind: ": r.passages_by_kind}))
+    return {"split": split, **r.to_json()}
+
+
+@eval_app.command("pairs")
+def pairs(
+    split: str = typer.Option("test", help="dev or test"),
+    quick: bool = typer.Option(False, help=f"the first {QUICK_PER_KIND} cases of each kind"),
+    generate: bool = typer.Option(False, help="regenerate eval/data/pairs-{dev,test}.jsonl first"),
+) -> None:
+    """Case-level P/R/F1 per match type and pair class, and passage measures, on the labelled pairs."""
+    if generate:
+        from eval.pairs import write_pairs
+
+        console.print(write_pairs())
+    run_pairs_cmd(split, quick=quick)
+
+
+def run_retrieval_cmd() -> dict[str, Any]:
+    from eval.retrieval import run_retrieval
+
+    r = run_retrieval(params=parameters(), embedder=embedder())
+    t = Table(title="Retrieval of similar past innovations (sample archive)")
+    for col in ("queries", "method", "n", "R@1", "R@5", "R@10", "MRR"):
+        t.add_column(col, justify="right" if col not in ("queries", "method") else "left")
+    out: dict[str, Any] = {}
+    for qset, methods in r.scores.items():
+        for m, s in methods.items():
+            t.add_row(qset, m, str(s.queries), fmt(s.recall[1]), fmt(s.recall[5]), fmt(s.recall[10]), fmt(s.mrr))
+            out[f"{qset}/{m}"] = {"n": s.queries, **{f"R@{k}": v for k, v in s.recall.items()}, "MRR": s.mrr}
+    console.print(t)
+    return out
+
+
+@eval_app.command("retrieval")
+def retrieval() -> None:
+    """Recall@1/5/10 and MRR of hybrid, dense-only and lexical-only archive search."""
+    run_retrieval_cmd()
+
+
+def run_sts_cmd(*, limit: int | None, candidates: str | None = None) -> dict[str, Any]:
+    from eval.sts import run_sts
+
+    r = run_sts(embedder(), limit=limit)
+    console.print(f"STS (Indonesian, {r.pairs} pairs): Spearman {r.spearman:.3f} for {r.model}")
+    if candidates:
+        from eval.embedding_candidates import main as candidates_main
+
+        args = ["--candidates", candidates] + (["--sts-limit", str(limit)] if limit else [])
+        candidates_main(args)
+    return {"model": r.model, "pairs": r.pairs, "spearman": r.spearman}
+
+
+@eval_app.command("sts")
+def sts(
+    limit: int | None = typer.Option(None, help="first N pairs only"),
+    candidates: str | None = typer.Option(None, help="also compare these eval/embedding_candidates.py candidates"),
+) -> None:
+    """Spearman of cosine vs gold on Indonesian STS for the configured model."""
+    run_sts_cmd(limit=limit, candidates=candidates)
+
+
+@eval_app.command("calibrate")
+def calibrate(
+    write: bool = typer.Option(True, help="write the tables into eval/CALIBRATION.md (generated section)"),
+) -> None:
+    """Sweep the thresholds on the dev split and report the chosen values (parameters.yaml is not edited)."""
+    from eval.calibrate import duplicate_share_curve, grid, markdown, novelty_band, plot_sweeps, sweep
+    from eval.pairs import load_pairs, prepare
+    from eval.retrieval import archive_novelty_cosines
+
+    params = parameters()
+    emb = embedder()
+    prepared = prepare(load_pairs("dev"), params=params, embedder=emb)
+    sweeps = sweep(prepared, params)
+    grid_rows = grid(prepared, params)
+    band = novelty_band(*archive_novelty_cosines(params, emb))
+    share_rows = duplicate_share_curve(prepared, params)
+    plots = plot_sweeps(sweeps, band)
+    t = Table(title="Calibration on the dev split")
+    for col in ("parameter", "current", "chosen"):
+        t.add_column(col)
+    for s in sweeps:
+        t.add_row(f"duplication.{s.name}", str(s.current), str(s.chosen))
+    t.add_row("similarity.novelty_floor_cosine", str(params.similarity.novelty_floor_cosine), str(band.floor))
+    t.add_row("similarity.novelty_ceiling_cosine", str(params.similarity.novelty_ceiling_cosine), str(band.ceiling))
+    console.print(t)
+    body = markdown(sweeps, grid_rows, band, share_rows, cases=len(prepared), plots=plots)
+    if write:
+        path = EVAL_DIR / "CALIBRATION.md"
+        marker = "<!-- generated by `python -m eval calibrate` -->"
+        head = path.read_text(encoding="utf-8").split(marker)[0] if path.is_file() else "# Calibration\n\n"
+        path.write_text(head.rstrip() + "\n\n" + marker + "\n\n" + body, encoding="utf-8")
+        console.print(f"wrote {path}")
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+@eval_app.command("all")
+def all_(
+    quick: bool = typer.Option(False, help="the CI subset: a few minutes on two cores"),
+    json_file: Path | None = typer.Option(None, "--json", help="write every number to this file"),
+) -> None:
+    """PAN, pairs (test split), retrieval and STS in one run."""
+    t0 = time.time()
+    out: dict[str, Any] = {"commit": _commit(), "quick": quick}
+    out["pan"] = run_pan_cmd(
+        pan_dir() / "source-documents", pan_dir() / "suspicious-documents", quick=quick, json_out=None
+    )
+    out["pan"].pop("detections", None)
+    out["pairs"] = run_pairs_cmd("test", quick=quick)
+    out["retrieval"] = run_retrieval_cmd()
+    out["sts"] = run_sts_cmd(limit=QUICK_STS if quick else None)
+    out["seconds"] = round(time.time() - t0, 1)
+    console.print(f"done in {out['seconds']:.0f} s (commit {out['commit']})")
+    if json_file:
+        json_file.parent.mkdir(parents=True, exist_ok=True)
+        json_file.write_text(json.dumps(out, indent=1, default=float), encoding="utf-8")
