@@ -51,7 +51,8 @@ MAX_TEXT_CHARS = 2_000_000
 MAX_ROWS = 100_000
 """Most data rows read from one CSV/XLSX sheet or JSONL file."""
 FUZZY_RATIO = 0.85
-"""Least difflib similarity for a misspelled heading or label ("Latar Belakng") to count as the known one."""
+"""Least difflib similarity for a misspelled heading or label ("Latar Belakng") to count as the known one
+(compared only with entries of the same first letter and a compatible length, so large inputs stay fast)."""
 
 _INTERNAL = "kesalahan internal pembaca"
 
@@ -508,18 +509,51 @@ def _best(n: str, table: dict[str, Any], *, min_len: int = 5) -> tuple[Any, floa
         return table[n], 1.0
     if len(n) < min_len:
         return None, 0.0
+    index = _fuzzy_index(table)
+    memo_key = (n, min_len)
+    if memo_key in index.memo:
+        return index.memo[memo_key]
     best, best_ratio = None, FUZZY_RATIO
+    # ratio >= r needs the lengths within a factor (2 - r) / r; misspellings keep the first letter
+    lo, hi = len(n) * FUZZY_RATIO / (2 - FUZZY_RATIO), len(n) * (2 - FUZZY_RATIO) / FUZZY_RATIO
     sm = difflib.SequenceMatcher(b=n, autojunk=False)
-    for cand, value in table.items():
-        if len(cand) < min_len:
+    for cand, value in index.by_first.get(n[0], ()):
+        if len(cand) < min_len or not lo <= len(cand) <= hi:
             continue
         sm.set_seq1(cand)
-        if sm.real_quick_ratio() < best_ratio or sm.quick_ratio() < best_ratio:
+        if sm.quick_ratio() < best_ratio:
             continue
         r = sm.ratio()
         if r >= best_ratio:
             best, best_ratio = value, r
-    return best, (best_ratio if best is not None else 0.0)
+    found = (best, best_ratio if best is not None else 0.0)
+    if len(index.memo) > 20_000:
+        index.memo.clear()
+    index.memo[memo_key] = found
+    return found
+
+
+@dataclass
+class _FuzzyIndex:
+    by_first: dict[str, list[tuple[str, Any]]]
+    memo: dict[tuple[str, int], tuple[Any, float]] = field(default_factory=dict)
+
+
+_INDEXES: dict[int, tuple[dict[str, Any], _FuzzyIndex]] = {}
+
+
+def _fuzzy_index(table: dict[str, Any]) -> _FuzzyIndex:
+    """Candidates of a (long-lived, never mutated) table grouped by first letter, with a memo of lookups."""
+    hit = _INDEXES.get(id(table))
+    if hit is not None and hit[0] is table:
+        return hit[1]
+    by_first: dict[str, list[tuple[str, Any]]] = {}
+    for cand, value in table.items():
+        if cand:
+            by_first.setdefault(cand[0], []).append((cand, value))
+    index = _FuzzyIndex(by_first)
+    _INDEXES[id(table)] = (table, index)
+    return index
 
 
 def _match_heading(line: str, table: dict[str, _Heading], *, para_start: bool) -> tuple[_Heading, str] | None:
