@@ -140,7 +140,7 @@ def _read_file(path: Path, rel: str, params: Parameters, res: ReadResult) -> Non
     except InputError as exc:
         res.error(rel, exc)
         return
-    except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
+    except Exception as exc:  # unreadable file, or a ZIP whose directory is damaged
         res.error(rel, _unreadable(exc, ext))
         return
     _read_one(rel, data, params, res)
@@ -152,7 +152,7 @@ def _read_one(name: str, data: bytes, params: Parameters, res: ReadResult, *, in
     try:
         if ext not in SUPPORTED_EXTENSIONS:
             raise _unsupported(ext)
-        if not data.strip():
+        if not data or data.isspace():
             raise _empty()
         if ext == ".zip":
             if in_zip:
