@@ -140,12 +140,39 @@ def sentences(text: str) -> list[Span]:
     return out
 
 
+def is_heading_line(text: str, span: Span, *, max_words: int = 12) -> bool:
+    """A title or section heading: a whole short line without final punctuation that opens a paragraph
+    (at the start of the text or after a blank line). Headings are shared by every proposal of a form,
+    so they are kept out of the embedding units."""
+    s, e = span.start, span.end
+    line_start = s == 0 or text[s - 1] == "\n"
+    line_end = e >= len(text) or text[e] == "\n"
+    opens = s == 0 or text.rfind("\n\n", 0, s) == s - 2 or not text[:s].strip()
+    return line_start and line_end and opens and span.words <= max_words and text[e - 1] not in ".!?;:,"
+
+
 def chunk_spans(text: str, *, min_words: int = 8, max_words: int = 96) -> list[Span]:
     """Embedding units: sentences, short ones merged with their neighbour, long ones split at word
-    boundaries, so each fits the model's sequence length."""
+    boundaries, so each fits the model's sequence length. Headings and titles start a new unit and
+    belong to none."""
     out: list[Span] = []
     pending: Span | None = None
+
+    def flush_pending() -> None:
+        nonlocal pending
+        if pending is None:
+            return
+        if out and out[-1].words + pending.words <= max_words and "\n\n" not in text[out[-1].end : pending.start]:
+            last = out.pop()
+            out.append(Span(last.start, pending.end, last.words + pending.words))
+        else:
+            out.append(pending)
+        pending = None
+
     for sent in sentences(text):
+        if is_heading_line(text, sent):
+            flush_pending()
+            continue
         pieces = _split_long(text, sent, max_words) if sent.words > max_words else [sent]
         for piece in pieces:
             if pending is not None:
@@ -155,12 +182,7 @@ def chunk_spans(text: str, *, min_words: int = 8, max_words: int = 96) -> list[S
                 pending = piece
             else:
                 out.append(piece)
-    if pending is not None:
-        if out and out[-1].words + pending.words <= max_words:
-            last = out.pop()
-            out.append(Span(last.start, pending.end, last.words + pending.words))
-        else:
-            out.append(pending)
+    flush_pending()
     return out
 
 

@@ -13,9 +13,10 @@ Pipeline for a set of documents:
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -247,6 +248,28 @@ def _covered(spans: Iterable[tuple[int, int]], length: int) -> np.ndarray:
     return cov
 
 
+def term_weights(docs: Iterable[DocFeatures]) -> dict[str, float]:
+    """Smoothed inverse document frequency of content lemmas, log(1 + N/df): words every proposal uses
+    (inovasi, pelayanan, anggaran) count little as lexical support for a paraphrase, names and numbers much."""
+    df: Counter[str] = Counter()
+    n = 0
+    for d in docs:
+        n += 1
+        df.update(set(d.content_norms))
+    return {t: math.log1p(n / c) for t, c in df.items()}
+
+
+def _support(terms_a: set[str], terms_b: set[str], weights: Mapping[str, float] | None) -> float:
+    """Share of chunk a's content lemmas (weighted by `weights` when given) that chunk b also has."""
+    if not terms_a:
+        return 1.0
+    if weights is None:
+        return len(terms_a & terms_b) / len(terms_a)
+    default = max(weights.values(), default=1.0)
+    total = sum(weights.get(t, default) for t in terms_a)
+    return sum(weights.get(t, default) for t in terms_a & terms_b) / total if total else 0.0
+
+
 def _paraphrase_passages(
     a: DocFeatures,
     b: DocFeatures,
@@ -254,9 +277,10 @@ def _paraphrase_passages(
     a_tmpl: np.ndarray,
     b_tmpl: np.ndarray,
     params: DuplicationParams,
+    weights: Mapping[str, float] | None = None,
 ) -> list[Passage]:
-    """Chunk pairs with cosine >= paraphrase_cosine that no lexical passage covers, merged when
-    consecutive in both texts."""
+    """Chunk pairs with cosine >= paraphrase_cosine that no lexical passage covers and that share enough
+    (IDF-weighted) content lemmas, merged when consecutive in both texts."""
     if a.vectors is None or b.vectors is None or not len(a.chunks) or not len(b.chunks):
         return []
     sims = a.vectors @ b.vectors.T
@@ -275,8 +299,7 @@ def _paraphrase_passages(
         bc = b.chunks[bi]
         if cov_b[bc.start : bc.end].mean() >= 0.5:
             continue
-        terms_a = a.chunk_terms(ai)
-        if terms_a and len(terms_a & b.chunk_terms(bi)) / len(terms_a) < params.paraphrase_min_overlap:
+        if _support(a.chunk_terms(ai), b.chunk_terms(bi), weights) < params.paraphrase_min_overlap:
             continue
         pairs.append((ai, bi, score))
     out: list[Passage] = []
@@ -291,6 +314,9 @@ def _paraphrase_passages(
         oe = max(b.chunks[g[1]].end for g in group)
         words = sum(a.chunks[g[0]].words for g in group)
         score = float(np.mean([g[2] for g in group]))
+        if words < params.paraphrase_min_passage_words and score < params.paraphrase_strong_cosine:
+            group.clear()
+            return
         out.append(
             Passage(
                 start=s,
@@ -360,11 +386,21 @@ class PairMatch:
         )
 
 
-def align(a: DocFeatures, b: DocFeatures, *, params: DuplicationParams, boiler: set[int]) -> PairMatch:
-    """All passages shared by a and b: lexical (identical/edited), paraphrase, and template."""
+def align(
+    a: DocFeatures,
+    b: DocFeatures,
+    *,
+    params: DuplicationParams,
+    boiler: set[int],
+    weights: Mapping[str, float] | None = None,
+) -> PairMatch:
+    """All passages shared by a and b: lexical (identical/edited), paraphrase, and template.
+    `weights`: term weights of the collection (see term_weights); unweighted overlap when None."""
     a_mask, b_mask = _mask(a, boiler), _mask(b, boiler)
     lexical = _lexical_passages(a, b, ~a_mask, ~b_mask, params)
-    para = _paraphrase_passages(a, b, lexical, chunk_template_share(a, a_mask), chunk_template_share(b, b_mask), params)
+    para = _paraphrase_passages(
+        a, b, lexical, chunk_template_share(a, a_mask), chunk_template_share(b, b_mask), params, weights
+    )
     template: list[Passage] = []
     if boiler:
         tparams = params.model_copy(update={"min_passage_words": max(4, params.shingle_size + 1)})

@@ -26,6 +26,7 @@ from screening.duplication import (
     candidate_pairs,
     declares_replication_of,
     is_reportable,
+    term_weights,
     to_duplicate,
 )
 from screening.features import DocFeatures, analyse, text_shingles
@@ -136,6 +137,7 @@ class BatchScreener:
     lsh: CandidateIndex
     neighbours: NeighbourSearch | None
     context: BatchContext
+    weights: dict[str, float] = field(default_factory=dict)
     today: dt.date | None = None
     include_other_text: bool = True
     _matches: dict[tuple[str, str], PairMatch] = field(default_factory=dict)
@@ -171,6 +173,7 @@ class BatchScreener:
         progress.stage("Mengenali teks templat dan kandidat", 1)
         boiler = boilerplate_shingles(all_docs, params=params.duplication, declared=declared_template_shingles(params))
         lsh = CandidateIndex.build(all_docs, params=params.duplication, boiler=boiler)
+        weights = term_weights(all_docs)
         progress.advance()
         refs = [(d.key, ci) for d in batch_docs for ci in range(len(d.chunks))]
         vecs = (
@@ -189,6 +192,7 @@ class BatchScreener:
             lsh=lsh,
             neighbours=neighbours,
             context=BatchContext.of(proposals, archive.entries),
+            weights=weights,
             today=today,
         )
 
@@ -206,7 +210,7 @@ class BatchScreener:
             return self._matches[(a, b)]
         if (b, a) in self._matches:
             return self._matches[(b, a)].swapped()
-        m = align(self._doc(a), self._doc(b), params=self.params.duplication, boiler=self.boiler)
+        m = align(self._doc(a), self._doc(b), params=self.params.duplication, boiler=self.boiler, weights=self.weights)
         self._matches[(a, b)] = m
         return m
 
@@ -333,12 +337,14 @@ def align_texts(
     params: Parameters,
     embedder: Embedder | None = None,
     boiler: set[int] | None = None,
+    collection: Sequence[DocFeatures] = (),
 ) -> PairMatch:
     """Align two free texts (evaluation, the compare view): passages with offsets in both.
-    Without an embedder only lexical (identical/edited) passages are found."""
+    Without an embedder only lexical (identical/edited) passages are found. `collection`: other
+    documents (e.g. the archive) whose word frequencies weight the lexical support of paraphrases."""
     a = analyse("x:a", text_a, params)
     b = analyse("x:b", text_b, params)
     if embedder is not None:
         embed_features([a, b], embedder, NullProgress())
     declared = declared_template_shingles(params) if boiler is None else boiler
-    return align(a, b, params=params.duplication, boiler=declared)
+    return align(a, b, params=params.duplication, boiler=declared, weights=term_weights([a, b, *collection]))

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import itertools
 
-from models.text import chunk_spans, clean_text, content_hash, count_words, lemma, sentences, tokenize
+from models.text import (
+    chunk_spans,
+    clean_text,
+    content_hash,
+    count_words,
+    is_heading_line,
+    lemma,
+    sentences,
+    tokenize,
+)
 
 
 def test_clean_text_repairs_pdf_artefacts() -> None:
@@ -38,8 +47,21 @@ def test_sentences_and_chunks_cover_the_text_with_offsets(seed_texts: list[str])
         assert all(a.end <= b.start for a, b in itertools.pairwise(sents)), "in order, not overlapping"
         chunks = chunk_spans(text, min_words=8, max_words=40)
         assert all(c.words <= 40 + 8 for c in chunks)
-        assert sum(c.words for c in chunks) == sum(s.words for s in sents)
+        body = [s for s in sents if not is_heading_line(text, s)]
+        assert sum(c.words for c in chunks) == sum(s.words for s in body), "every word outside headings, once"
         assert count_words(text) >= sum(c.words for c in chunks)
+
+
+def test_headings_and_titles_belong_to_no_chunk() -> None:
+    text = (
+        "Ambulans Air Perbatasan\n\nRingkasan\nAmbulans air menjemput pasien dari desa di tepi sungai ke puskesmas.\n\n"
+        "Sumber Daya\nPelaksana terdiri dari 11 perawat dan 4 motoris.\n- perahu cepat\n- radio"
+    )
+    chunks = [text[c.start : c.end] for c in chunk_spans(text, min_words=8, max_words=96)]
+    assert chunks == [
+        "Ambulans air menjemput pasien dari desa di tepi sungai ke puskesmas.",
+        "Pelaksana terdiri dari 11 perawat dan 4 motoris.\n- perahu cepat\n- radio",
+    ]
 
 
 def test_long_sentence_is_split_under_the_limit() -> None:
