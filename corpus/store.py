@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import numpy as np
 from sqlalchemy import (
     JSON,
+    Date,
     DateTime,
     Engine,
     Float,
@@ -44,7 +45,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, Operationa
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from screening.proposal import UNASSIGNED, Proposal
-from screening.results import ProposalResult
+from screening.results import FileError, ProposalResult
 
 log = logging.getLogger("saring.store")
 
@@ -143,6 +144,7 @@ class ResultRow(Base):
     parameters_version: Mapped[str] = mapped_column(String(64), default="")
     model: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    batch_id: Mapped[str | None] = mapped_column(String(100), index=True)
 
 
 class FindingRow(Base):
@@ -195,6 +197,124 @@ class IndexVersion(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class BatchRow(Base):
+    """A batch screening job; progress counters are updated with each proposal's result."""
+
+    __tablename__ = "batches"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    failed_items: Mapped[int] = mapped_column(Integer, default=0)
+    done_this_run: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    today: Mapped[dt.date | None] = mapped_column(Date)
+    stage: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class BatchItemRow(Base):
+    """One proposal of a batch: its input, its state and (once screened) its result."""
+
+    __tablename__ = "batch_items"
+    __table_args__ = (Index("ix_batch_items_batch_id_seq", "batch_id", "seq"),)
+
+    batch_id: Mapped[str] = mapped_column(String(100), ForeignKey("batches.id", ondelete="CASCADE"), primary_key=True)
+    proposal_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ApiKeyRow(Base):
+    """An API key: only the SHA-256 of the secret is kept."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(32))
+    instansi: Mapped[str | None] = mapped_column(Text)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+@dataclass(frozen=True)
+class BatchInfo:
+    """A batch as the job runner and the API see it."""
+
+    id: str
+    name: str
+    state: str
+    total: int
+    done: int
+    failed_items: int
+    done_this_run: int
+    errors: list[FileError]
+    today: dt.date | None
+    stage: str | None
+    message: str | None
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class ApiKeyInfo:
+    id: int
+    name: str
+    role: str
+    instansi: str | None
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+def _utc(t: dt.datetime | None) -> dt.datetime | None:
+    """SQLite returns naive datetimes; everything stored is UTC."""
+    return t.replace(tzinfo=dt.UTC) if t is not None and t.tzinfo is None else t
+
+
+def _key_info(k: ApiKeyRow) -> ApiKeyInfo:
+    return ApiKeyInfo(
+        id=k.id,
+        name=k.name,
+        role=k.role,
+        instansi=k.instansi,
+        created_at=_utc(k.created_at) or _now(),
+        revoked_at=_utc(k.revoked_at),
+    )
+
+
+def _batch_info(b: BatchRow) -> BatchInfo:
+    return BatchInfo(
+        id=b.id,
+        name=b.name,
+        state=b.state,
+        total=b.total,
+        done=b.done,
+        failed_items=b.failed_items,
+        done_this_run=b.done_this_run,
+        errors=[FileError.model_validate(e) for e in b.errors or []],
+        today=b.today,
+        stage=b.stage,
+        message=b.message,
+        created_at=_utc(b.created_at) or _now(),
+        started_at=_utc(b.started_at),
+        finished_at=_utc(b.finished_at),
+    )
 
 
 @dataclass(frozen=True)
@@ -537,53 +657,65 @@ class Store:
 
     def save_proposal(self, p: Proposal) -> None:
         """Insert or replace a proposal submitted for screening, with its section texts."""
+        with self.session() as s:
+            self._save_proposal(s, p)
+
+    @staticmethod
+    def _save_proposal(s: Session, p: Proposal) -> None:
         data = p.model_dump(mode="json")
         h = proposal_hash(data)
         now = _now()
         sections = {k: t for k, t in p.bagian.items() if t}
         if p.unassigned.strip():
             sections[UNASSIGNED] = p.unassigned.strip()
-        with self.session() as s:
-            row = s.get(ProposalRow, p.id)
-            if row is None:
-                row = ProposalRow(id=p.id, created_at=now)
-                s.add(row)
-            elif row.content_hash == h:
-                return
-            row.instansi, row.klaster, row.wilayah, row.tahun = p.instansi, p.klaster, p.wilayah, p.tahun
-            row.data, row.content_hash, row.updated_at = data, h, now
-            s.flush()
-            s.execute(delete(SectionRow).where(SectionRow.proposal_id == p.id))
-            s.add_all(SectionRow(proposal_id=p.id, key=k, text=t) for k, t in sections.items())
+        row = s.get(ProposalRow, p.id)
+        if row is None:
+            row = ProposalRow(id=p.id, created_at=now)
+            s.add(row)
+        elif row.content_hash == h:
+            return
+        row.instansi, row.klaster, row.wilayah, row.tahun = p.instansi, p.klaster, p.wilayah, p.tahun
+        row.data, row.content_hash, row.updated_at = data, h, now
+        s.flush()
+        s.execute(delete(SectionRow).where(SectionRow.proposal_id == p.id))
+        s.add_all(SectionRow(proposal_id=p.id, key=k, text=t) for k, t in sections.items())
 
     def get_proposal(self, id: str) -> Proposal | None:
         with self.session() as s:
             d = s.scalar(select(ProposalRow.data).where(ProposalRow.id == id))
         return None if d is None else Proposal.model_validate(d)
 
-    def save_result(self, r: ProposalResult, *, parameters_version: str = "", model: str = "") -> None:
+    def save_result(
+        self, r: ProposalResult, *, parameters_version: str = "", model: str = "", batch_id: str | None = None
+    ) -> None:
         """Store (replace) a proposal's result and its duplicate findings; save_proposal must come first."""
-        now = _now()
         with self.session() as s:
-            if s.get(ProposalRow, r.id) is None:
-                raise StoreError(f"cannot save the result of {r.id!r}: save_proposal() it first")
-            s.execute(delete(FindingRow).where(FindingRow.proposal_id == r.id))
-            row = s.get(ResultRow, r.id)
-            if row is None:
-                row = ResultRow(proposal_id=r.id)
-                s.add(row)
-            row.recommendation = r.recommendation
-            row.result = r.model_dump(mode="json")
-            row.parameters_version = parameters_version
-            row.model = model
-            row.created_at = now
-            s.flush()
-            s.add_all(
-                FindingRow(
-                    proposal_id=r.id, other_id=d.other_id, relation=d.relation, match_type=d.match_type, share=d.share
-                )
-                for d in r.duplicates
+            self._save_result(s, r, parameters_version=parameters_version, model=model, batch_id=batch_id)
+
+    @staticmethod
+    def _save_result(
+        s: Session, r: ProposalResult, *, parameters_version: str, model: str, batch_id: str | None
+    ) -> None:
+        if s.get(ProposalRow, r.id) is None:
+            raise StoreError(f"cannot save the result of {r.id!r}: save_proposal() it first")
+        s.execute(delete(FindingRow).where(FindingRow.proposal_id == r.id))
+        row = s.get(ResultRow, r.id)
+        if row is None:
+            row = ResultRow(proposal_id=r.id)
+            s.add(row)
+        row.recommendation = r.recommendation
+        row.result = r.model_dump(mode="json")
+        row.parameters_version = parameters_version
+        row.model = model
+        row.created_at = _now()
+        row.batch_id = batch_id
+        s.flush()
+        s.add_all(
+            FindingRow(
+                proposal_id=r.id, other_id=d.other_id, relation=d.relation, match_type=d.match_type, share=d.share
             )
+            for d in r.duplicates
+        )
 
     def get_result(self, id: str) -> ProposalResult | None:
         with self.session() as s:
@@ -598,25 +730,273 @@ class Store:
         wilayah: str | None = None,
         instansi: str | None = None,
         relation: str | None = None,
+        batch_id: str | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> list[ProposalResult]:
         """Stored results, newest first. recommendation/klaster match exactly; wilayah and instansi are
         case-insensitive substrings; relation keeps results with at least one duplicate of that relation."""
-        q = select(ResultRow.result).join(ProposalRow, ProposalRow.id == ResultRow.proposal_id)
+        page, _ = self.results_page(
+            recommendation=recommendation,
+            klaster=klaster,
+            wilayah=wilayah,
+            instansi=instansi,
+            relation=relation,
+            batch_id=batch_id,
+            limit=limit,
+            offset=offset,
+        )
+        return [r for r, _ in page]
+
+    def results_page(
+        self,
+        *,
+        recommendation: str | None = None,
+        klaster: str | None = None,
+        wilayah: str | None = None,
+        instansi: str | None = None,
+        relation: str | None = None,
+        batch_id: str | None = None,
+        exact_instansi: bool = False,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[list[tuple[ProposalResult, str | None]], int]:
+        """One page of filtered results with their batch ids, and the total count matching the filters."""
+        q = select(ResultRow.result, ResultRow.batch_id).join(ProposalRow, ProposalRow.id == ResultRow.proposal_id)
         if recommendation:
             q = q.where(ResultRow.recommendation == recommendation)
         if klaster:
             q = q.where(ProposalRow.klaster == klaster.strip().lower())
         if wilayah:
             q = q.where(func.lower(ProposalRow.wilayah).contains(wilayah.lower(), autoescape=True))
-        if instansi:
+        if instansi and exact_instansi:
+            q = q.where(ProposalRow.instansi == instansi)
+        elif instansi:
             q = q.where(func.lower(ProposalRow.instansi).contains(instansi.lower(), autoescape=True))
         if relation:
             q = q.where(
                 exists().where(FindingRow.proposal_id == ResultRow.proposal_id, FindingRow.relation == relation)
             )
+        if batch_id:
+            q = q.where(ResultRow.batch_id == batch_id)
+        counted = select(func.count()).select_from(q.subquery())
         q = q.order_by(ResultRow.created_at.desc(), ResultRow.proposal_id).limit(max(0, limit)).offset(max(0, offset))
         with self.session() as s:
-            rows = s.scalars(q).all()
+            total = s.scalar(counted) or 0
+            rows = s.execute(q).all()
+        return [(ProposalResult.model_validate(d), b) for d, b in rows], total
+
+    def get_result_with_batch(self, id: str) -> tuple[ProposalResult, str | None] | None:
+        """A proposal's latest result and the batch it came from (None: submitted on its own)."""
+        with self.session() as s:
+            row = s.execute(select(ResultRow.result, ResultRow.batch_id).where(ResultRow.proposal_id == id)).first()
+        return None if row is None else (ProposalResult.model_validate(row[0]), row[1])
+
+    # ------------------------------------------------------------------------------------------ batches
+
+    def create_batch(
+        self,
+        batch_id: str,
+        *,
+        name: str,
+        proposals: Sequence[Proposal],
+        errors: Sequence[FileError],
+        today: dt.date | None = None,
+        created_by: int | None = None,
+    ) -> None:
+        """Store a batch and all its proposals (pending) in one transaction, before any work starts."""
+        ids = [p.id for p in proposals]
+        if len(set(ids)) != len(ids):
+            dup = sorted({i for i in ids if ids.count(i) > 1})
+            raise ValueError(f"proposal ids must be unique in a batch; repeated: {', '.join(dup[:10])}")
+        now = _now()
+        with self.session() as s:
+            s.add(
+                BatchRow(
+                    id=batch_id,
+                    name=name,
+                    state="queued",
+                    total=len(proposals),
+                    done=0,
+                    failed_items=0,
+                    done_this_run=0,
+                    errors=[e.model_dump(mode="json") for e in errors],
+                    today=today,
+                    created_by=created_by,
+                    created_at=now,
+                )
+            )
+            s.flush()
+            s.add_all(
+                BatchItemRow(
+                    batch_id=batch_id,
+                    proposal_id=p.id,
+                    seq=i,
+                    state="pending",
+                    data=p.model_dump(mode="json"),
+                    updated_at=now,
+                )
+                for i, p in enumerate(proposals)
+            )
+
+    def get_batch(self, batch_id: str) -> BatchInfo | None:
+        with self.session() as s:
+            b = s.get(BatchRow, batch_id)
+            return None if b is None else _batch_info(b)
+
+    def list_batches(self, *, limit: int = 50) -> list[BatchInfo]:
+        with self.session() as s:
+            rows = s.scalars(select(BatchRow).order_by(BatchRow.created_at.desc()).limit(limit)).all()
+            return [_batch_info(b) for b in rows]
+
+    def claim_batch(self, batch_id: str, *, stale_after_s: float) -> bool:
+        """Atomically take a queued batch, or a running one whose worker stopped beating; False if held or done."""
+        now = _now()
+        stale = now - dt.timedelta(seconds=stale_after_s)
+        with self.session() as s:
+            res = s.execute(
+                update(BatchRow)
+                .where(
+                    BatchRow.id == batch_id,
+                    (BatchRow.state == "queued") | ((BatchRow.state == "running") & (BatchRow.heartbeat_at < stale)),
+                )
+                .values(state="running", heartbeat_at=now, started_at=now, done_this_run=0)
+            )
+            return bool(res.rowcount)  # type: ignore[attr-defined]
+
+    def heartbeat_batch(self, batch_id: str) -> None:
+        with self.session() as s:
+            s.execute(update(BatchRow).where(BatchRow.id == batch_id).values(heartbeat_at=_now()))
+
+    def set_batch_stage(self, batch_id: str, stage: str) -> None:
+        with self.session() as s:
+            s.execute(update(BatchRow).where(BatchRow.id == batch_id).values(stage=stage, heartbeat_at=_now()))
+
+    def finish_batch(self, batch_id: str, *, state: str, message: str | None = None) -> None:
+        with self.session() as s:
+            s.execute(
+                update(BatchRow)
+                .where(BatchRow.id == batch_id)
+                .values(state=state, message=message, finished_at=_now(), stage=None)
+            )
+
+    def unfinished_batches(self, *, stale_after_s: float | None) -> list[str]:
+        """Queued batches, and running ones whose heartbeat is older than `stale_after_s` (None: all running)."""
+        q = select(BatchRow.id).where(BatchRow.state.in_(("queued", "running")))
+        if stale_after_s is not None:
+            stale = _now() - dt.timedelta(seconds=stale_after_s)
+            q = q.where(
+                (BatchRow.state == "queued") | (BatchRow.heartbeat_at < stale) | (BatchRow.heartbeat_at.is_(None))
+            )
+        with self.session() as s:
+            return list(s.scalars(q.order_by(BatchRow.created_at)).all())
+
+    def batch_proposals(self, batch_id: str) -> list[Proposal]:
+        with self.session() as s:
+            rows = s.scalars(
+                select(BatchItemRow.data).where(BatchItemRow.batch_id == batch_id).order_by(BatchItemRow.seq)
+            ).all()
+        return [Proposal.model_validate(d) for d in rows]
+
+    def batch_done_ids(self, batch_id: str) -> set[str]:
+        """Proposals of the batch that need no more work (screened, or failed)."""
+        with self.session() as s:
+            rows = s.scalars(
+                select(BatchItemRow.proposal_id).where(
+                    BatchItemRow.batch_id == batch_id, BatchItemRow.state != "pending"
+                )
+            ).all()
+        return set(rows)
+
+    def save_item_result(
+        self, batch_id: str, r: ProposalResult, *, parameters_version: str = "", model: str = ""
+    ) -> bool:
+        """Record a batch proposal's result once: the item, the counters and the latest-result tables in one
+        transaction. Returns False (and changes nothing) when the item was already done."""
+        now = _now()
+        with self.session() as s:
+            res = s.execute(
+                update(BatchItemRow)
+                .where(
+                    BatchItemRow.batch_id == batch_id,
+                    BatchItemRow.proposal_id == r.id,
+                    BatchItemRow.state == "pending",
+                )
+                .values(state="done", result=r.model_dump(mode="json"), updated_at=now)
+            )
+            if not res.rowcount:  # type: ignore[attr-defined]
+                return False
+            s.execute(
+                update(BatchRow)
+                .where(BatchRow.id == batch_id)
+                .values(done=BatchRow.done + 1, done_this_run=BatchRow.done_this_run + 1, heartbeat_at=now)
+            )
+            data = s.scalar(
+                select(BatchItemRow.data).where(BatchItemRow.batch_id == batch_id, BatchItemRow.proposal_id == r.id)
+            )
+            self._save_proposal(s, Proposal.model_validate(data))
+            self._save_result(s, r, parameters_version=parameters_version, model=model, batch_id=batch_id)
+            return True
+
+    def fail_item(self, batch_id: str, proposal_id: str, *, reason: str) -> None:
+        with self.session() as s:
+            res = s.execute(
+                update(BatchItemRow)
+                .where(
+                    BatchItemRow.batch_id == batch_id,
+                    BatchItemRow.proposal_id == proposal_id,
+                    BatchItemRow.state == "pending",
+                )
+                .values(state="failed", error=reason, updated_at=_now())
+            )
+            if res.rowcount:  # type: ignore[attr-defined]
+                s.execute(
+                    update(BatchRow).where(BatchRow.id == batch_id).values(failed_items=BatchRow.failed_items + 1)
+                )
+
+    def batch_results(self, batch_id: str) -> list[ProposalResult]:
+        """The batch's results in upload order."""
+        with self.session() as s:
+            rows = s.scalars(
+                select(BatchItemRow.result)
+                .where(BatchItemRow.batch_id == batch_id, BatchItemRow.state == "done")
+                .order_by(BatchItemRow.seq)
+            ).all()
         return [ProposalResult.model_validate(d) for d in rows]
+
+    def batch_item_errors(self, batch_id: str) -> list[FileError]:
+        with self.session() as s:
+            rows = s.execute(
+                select(BatchItemRow.proposal_id, BatchItemRow.error)
+                .where(BatchItemRow.batch_id == batch_id, BatchItemRow.state == "failed")
+                .order_by(BatchItemRow.seq)
+            ).all()
+        return [FileError(file=pid, reason=err or "Gagal disaring.", reason_en="screening failed") for pid, err in rows]
+
+    # ------------------------------------------------------------------------------------------ api keys
+
+    def add_api_key(self, *, name: str, role: str, instansi: str | None, key_hash: str) -> int:
+        with self.session() as s:
+            row = ApiKeyRow(name=name, role=role, instansi=instansi, key_hash=key_hash, created_at=_now())
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def find_api_key(self, key_hash: str) -> ApiKeyInfo | None:
+        with self.session() as s:
+            k = s.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == key_hash))
+            return None if k is None else _key_info(k)
+
+    def list_api_keys(self) -> list[ApiKeyInfo]:
+        with self.session() as s:
+            return [_key_info(k) for k in s.scalars(select(ApiKeyRow).order_by(ApiKeyRow.id)).all()]
+
+    def revoke_api_key(self, key_id: int) -> bool:
+        """Revoke an active key; False when there is no such active key."""
+        with self.session() as s:
+            res = s.execute(
+                update(ApiKeyRow)
+                .where(ApiKeyRow.id == key_id, ApiKeyRow.revoked_at.is_(None))
+                .values(revoked_at=_now())
+            )
+            return bool(res.rowcount)  # type: ignore[attr-defined]
