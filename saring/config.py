@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(32, ge=1, le=1024)
     index_kind: Literal["auto", "flat", "hnsw"] = "auto"
     max_upload_mb: int = Field(200, ge=1, description="Largest accepted upload (API).")
+    redis_url: str | None = Field(None, description="Redis URL for the job queue when several machines run workers.")
     log_level: str = "INFO"
 
     @field_validator("data_dir", mode="before")

@@ -126,6 +126,30 @@ class ProposalResult(BaseModel):
     novelty: float | None = Field(None, ge=0, le=1)
 
 
+class DocumentRef(BaseModel):
+    """One side of a comparison: a stored proposal or archive entry, with its full text."""
+
+    id: str
+    source: Literal["proposal", "archive"]
+    judul: str = ""
+    instansi: str = ""
+    tahun: int | None = None
+    text: str
+
+
+class Comparison(BaseModel):
+    """The aligned passages between two documents; offsets point into `a.text` and `b.text`."""
+
+    a: DocumentRef
+    b: DocumentRef
+    relation: Relation | None = None
+    match_type: MatchType | None = None
+    share_a: float = 0.0
+    share_b: float = 0.0
+    passages: list[Passage] = Field(default_factory=list)
+    template_passages: list[Passage] = Field(default_factory=list)
+
+
 class FileError(BaseModel):
     file: str
     reason: str = Field(description="Reason in Bahasa Indonesia.")

@@ -1,0 +1,330 @@
+"""The application: wires settings, store, vector index, embedder and parameters to the screening core.
+
+The CLI and the HTTP API both call this; neither talks to the store or the models directly.
+Heavy objects (model, archive context) load once and are reused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from corpus.index import ArchiveIndex
+from corpus.store import ChunkRow, Store
+from models.embedder import DEFAULT_MODEL, CachedEmbedder, Embedder, load_embedder
+from saring.config import Settings
+from screening.duplication import ChunkRef, NeighbourSearch, to_duplicate
+from screening.params import Parameters, load_parameters
+from screening.pipeline import (
+    ArchiveContext,
+    BatchScreener,
+    NullProgress,
+    Progress,
+    archive_key,
+    build_archive_context,
+    exact_search,
+)
+from screening.proposal import Proposal
+from screening.readers import ReadResult, read_bytes, read_path
+from screening.results import Comparison, DocumentRef, FileError, ProposalResult, Report, Similar
+from screening.similarity import doc_vector
+
+log = logging.getLogger("saring")
+
+
+def saring_version() -> str:
+    try:
+        return version("saring")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+@dataclass
+class ImportSummary:
+    read: int
+    new_or_changed: int
+    total: int
+    errors: list[FileError] = field(default_factory=list)
+
+
+class Saring:
+    """One instance per process: holds the store, the model and the archive context."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        params: Parameters | None = None,
+        embedder: Embedder | None = None,
+    ) -> None:
+        """`embedder`: an already loaded model to share (tests, several app instances in one process)."""
+        self.settings = settings or Settings()
+        self.params = params or load_parameters(self.settings.params)
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = Store.open(self.settings.db_url)
+        self._embedder: CachedEmbedder | None = CachedEmbedder(embedder, self.store) if embedder is not None else None
+        self._archive: ArchiveContext | None = None
+        self._archive_version = -1
+        self._lock = threading.RLock()
+
+    # ------------------------------------------------------------ heavy objects
+
+    @property
+    def model_name(self) -> str:
+        return self.settings.embedding_model or DEFAULT_MODEL
+
+    @property
+    def embedder(self) -> CachedEmbedder:
+        """The configured embedding model (loaded once), caching vectors in the store."""
+        with self._lock:
+            if self._embedder is None:
+                inner: Embedder = load_embedder(self.model_name, batch_size=self.settings.embed_batch_size)
+                self._embedder = CachedEmbedder(inner, self.store)
+            return self._embedder
+
+    def _index_path(self) -> Path:
+        slug = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in self.embedder.name)
+        return self.settings.index_dir / f"{slug}.faiss"
+
+    def _embed_chunks(self, rows: list[ChunkRow]) -> np.ndarray:
+        """Vectors for archive chunk rows (texts re-cut from the archive entries, cached by hash)."""
+        texts: list[str] = []
+        cache: dict[str, str] = {}
+        for r in rows:
+            if r.owner_id not in cache:
+                e = self.store.get_archive(r.owner_id)
+                cache[r.owner_id] = e.text if e else ""
+            texts.append(cache[r.owner_id][r.start : r.end])
+        return self.embedder.embed(texts)
+
+    def archive_context(self, progress: Progress | None = None) -> ArchiveContext:
+        """The analysed, embedded archive; rebuilt only when the archive changed (any process)."""
+        with self._lock:
+            v = self.store.index_version("archive")
+            if self._archive is not None and v == self._archive_version:
+                return self._archive
+            entries = self.store.archive_entries()
+            ctx = build_archive_context(entries, embedder=self.embedder, params=self.params, progress=progress)
+            ctx.neighbours = self._archive_neighbours(ctx, progress)
+            self._archive, self._archive_version = ctx, v
+            return ctx
+
+    def _archive_neighbours(self, ctx: ArchiveContext, progress: Progress | None) -> NeighbourSearch | None:
+        """Nearest archive chunks via the persisted FAISS index, kept in sync with the store."""
+        if not ctx.entries:
+            return None
+        for e in ctx.entries:
+            d = ctx.features[archive_key(e.id)]
+            self.store.replace_chunks(
+                "archive", e.id, [(c.start, c.end, h) for c, h in zip(d.chunks, d.chunk_hashes, strict=True)]
+            )
+        idx = ArchiveIndex.open(self._index_path(), dim=self.embedder.dim, model_name=self.embedder.name)
+        idx.sync(self.store, self._embed_chunks)
+        rows = {r.id: r for r in self.store.chunks_for("archive")}
+
+        def search(q: np.ndarray, k: int) -> list[list[tuple[ChunkRef, float]]]:
+            scores, ids = idx.index.search(np.ascontiguousarray(q, dtype=np.float32), k)
+            out: list[list[tuple[ChunkRef, float]]] = []
+            for srow, irow in zip(scores, ids, strict=True):
+                hits = []
+                for s, i in zip(srow, irow, strict=True):
+                    r = rows.get(int(i))
+                    if r is not None:
+                        hits.append(((archive_key(r.owner_id), r.seq), float(s)))
+                out.append(hits)
+            return out
+
+        return search
+
+    # ------------------------------------------------------------ archive
+
+    def import_archive(self, path: Path, *, progress: Progress | None = None) -> ImportSummary:
+        """Read past innovations (CSV/XLSX/JSONL/...) into the archive; re-importing is idempotent."""
+        res = read_path(path, params=self.params)
+        return self._import(res, progress)
+
+    def import_archive_bytes(self, name: str, data: bytes, *, progress: Progress | None = None) -> ImportSummary:
+        return self._import(read_bytes(name, data, params=self.params), progress)
+
+    def import_archive_proposals(
+        self, entries: Sequence[Proposal], *, progress: Progress | None = None
+    ) -> ImportSummary:
+        return self._import(ReadResult(proposals=list(entries), errors=[]), progress)
+
+    def read_bytes(self, name: str, data: bytes) -> ReadResult:
+        """Proposals in an uploaded file (per-file problems come back as errors, not exceptions)."""
+        return read_bytes(name, data, params=self.params)
+
+    def _import(self, res: ReadResult, progress: Progress | None) -> ImportSummary:
+        changed = self.store.upsert_archive(res.proposals) if res.proposals else []
+        if changed:
+            self.store.bump_index_version("archive")
+            self.archive_context(progress)  # analyse, embed and index now, not at the first screening
+        return ImportSummary(
+            read=len(res.proposals), new_or_changed=len(changed), total=self.store.archive_count(), errors=res.errors
+        )
+
+    # ------------------------------------------------------------ screening
+
+    def screener(
+        self, proposals: Sequence[Proposal], *, progress: Progress | None = None, today: dt.date | None = None
+    ) -> BatchScreener:
+        ctx = self.archive_context(progress)
+        return BatchScreener.prepare(
+            proposals,
+            archive=ctx,
+            embedder=self.embedder,
+            params=self.params,
+            progress=progress,
+            search_factory=exact_search,
+            today=today,
+        )
+
+    def make_report(self, results: Sequence[ProposalResult], errors: Sequence[FileError]) -> Report:
+        return Report(
+            saring_version=saring_version(),
+            generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            parameters=self.params.echo(),
+            settings=self.settings.public(),
+            model=self.embedder.name,
+            archive_size=self.store.archive_count(),
+            proposals=list(results),
+            errors=list(errors),
+        )
+
+    def screen_proposals(
+        self,
+        proposals: Sequence[Proposal],
+        errors: Sequence[FileError] = (),
+        *,
+        progress: Progress | None = None,
+        today: dt.date | None = None,
+    ) -> Report:
+        """Screen proposals already read; results are not stored (see the job runner for that)."""
+        progress = progress or NullProgress()
+        if not proposals:
+            return self.make_report([], errors)
+        s = self.screener(proposals, progress=progress, today=today)
+        return self.make_report(s.screen_all(progress=progress), errors)
+
+    def screen_path(self, path: Path, *, progress: Progress | None = None, today: dt.date | None = None) -> Report:
+        """Read a folder, ZIP or file of proposals and screen them all."""
+        progress = progress or NullProgress()
+        res = read_path(path, params=self.params)
+        return self.screen_proposals(res.proposals, res.errors, progress=progress, today=today)
+
+    def screen_one(self, proposal: Proposal, *, today: dt.date | None = None) -> ProposalResult:
+        """Screen one submitted proposal against the archive, and store it with its result."""
+        result = self.screener([proposal], today=today).screen(proposal.id)
+        self.store.save_proposal(proposal)
+        self.store.save_result(result, parameters_version=self.params.version, model=self.embedder.name)
+        return result
+
+    def batch_report(self, batch_id: str) -> Report:
+        """A stored batch's report, in upload order: the same JSON whether or not it was resumed."""
+        batch = self.store.get_batch(batch_id)
+        if batch is None:
+            raise KeyError(f"no batch {batch_id!r}")
+        return self.make_report(
+            self.store.batch_results(batch_id), [*batch.errors, *self.store.batch_item_errors(batch_id)]
+        )
+
+    def _document(self, doc_id: str) -> tuple[Proposal, str]:
+        p = self.store.get_proposal(doc_id)
+        if p is not None:
+            return p, "proposal"
+        e = self.store.get_archive(doc_id)
+        if e is not None:
+            return e, "archive"
+        raise KeyError(f"no proposal or archive entry {doc_id!r}")
+
+    def compare(self, a_id: str, b_id: str) -> Comparison:
+        """The aligned passages between two stored documents, template text marked separately."""
+        from screening.duplication import classify_relation
+        from screening.pipeline import align_texts
+
+        a, a_src = self._document(a_id)
+        b, b_src = self._document(b_id)
+        ctx = self.archive_context()
+        m = align_texts(
+            a.text, b.text, params=self.params, embedder=self.embedder, collection=list(ctx.features.values())
+        )
+        dup = to_duplicate(m, a, b, other_source="archive" if b_src == "archive" else "batch", include_text=False)
+        reportable = bool(m.passages)
+
+        def ref(p: Proposal, src: str) -> DocumentRef:
+            return DocumentRef(id=p.id, source=src, judul=p.judul, instansi=p.instansi, tahun=p.tahun, text=p.text)
+
+        return Comparison(
+            a=ref(a, a_src),
+            b=ref(b, b_src),
+            relation=classify_relation(a, b, m) if reportable else None,
+            match_type=dup.match_type if reportable else None,
+            share_a=dup.share,
+            share_b=dup.other_share,
+            passages=dup.passages,
+            template_passages=dup.template_passages,
+        )
+
+    # ------------------------------------------------------------ retrieval
+
+    def similar(
+        self,
+        text: str,
+        *,
+        k: int | None = None,
+        exclude_id: str | None = None,
+        tahun: int | None = None,
+        klaster: str | None = None,
+        status: str | None = None,
+    ) -> tuple[list[Similar], float | None]:
+        """Similar past innovations for a free text (optionally one year, cluster or outcome), and its novelty."""
+        from screening.features import analyse
+
+        ctx = self.archive_context()
+        d = analyse("q:", text, self.params)
+        vecs = (
+            self.embedder.embed([d.chunk_text(i) for i in range(len(d.chunks))])
+            if d.chunks
+            else np.zeros((0, self.embedder.dim), np.float32)
+        )
+        v = doc_vector(vecs) if len(vecs) else np.zeros(self.embedder.dim, np.float32)
+        k = k or self.params.similarity.top_k
+        filtered = tahun is not None or klaster is not None or status is not None
+        hits = ctx.catalog.search(text=text, vector=v, k=len(ctx.entries) if filtered else k, exclude_id=exclude_id)
+        if filtered:
+            meta = {e.id: e for e in ctx.entries}
+
+            def keep(h: Similar) -> bool:
+                e = meta[h.id]
+                return (
+                    (tahun is None or e.tahun == tahun)
+                    and (klaster is None or e.klaster == klaster.strip().lower())
+                    and (status is None or e.status == status)
+                )
+
+            hits = [h for h in hits if keep(h)][:k]
+        return hits, ctx.catalog.novelty(v, exclude=exclude_id)
+
+    def info(self) -> dict[str, Any]:
+        idx_path = self._index_path() if self._embedder is not None else None
+        return {
+            "saring_version": saring_version(),
+            "model": self.model_name,
+            "embedding_dim": self._embedder.dim if self._embedder else None,
+            "parameters_version": self.params.version,
+            "parameters_file": str(self.settings.params or "bundled"),
+            "data_dir": str(self.settings.data_dir),
+            "database": self.settings.public()["database_url"],
+            "archive_entries": self.store.archive_count(),
+            "archive_chunks": len(self.store.chunks_for("archive")),
+            "index_file": str(idx_path) if idx_path else None,
+        }
