@@ -1,0 +1,106 @@
+"""The FastAPI application: heavy objects load once (lifespan), routes stay thin."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response, status
+from fastapi.responses import JSONResponse
+
+from api.routes import router
+from api.schemas import HealthPublic
+from corpus.store import StoreError
+from saring.config import Settings
+from saring.jobs import EmbeddedWorker, JobRunner
+from saring.service import Saring, saring_version
+from screening.errors import InputError
+
+log = logging.getLogger("saring.api")
+
+UPLOAD_PATHS = ("/api/v1/batches", "/api/v1/archive/files", "/halaman/unggah")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    saring: Saring | None = None,
+    runner: JobRunner | None = None,
+    embedded_worker: bool = True,
+) -> FastAPI:
+    """The app; `embedded_worker` runs batch jobs in this process (the embedded default)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        s = saring or Saring(settings or Settings())
+        app.state.saring = s
+        app.state.runner = runner or JobRunner(s)
+        app.state.ready = False
+        worker = EmbeddedWorker(app.state.runner) if embedded_worker else None
+        s.archive_context()  # model loaded and archive indexed before the first request
+        app.state.ready = True
+        if worker:
+            worker.start()
+        log.info("saring ready: model %s, %d archive entries", s.embedder.name, s.store.archive_count())
+        try:
+            yield
+        finally:
+            if worker:
+                worker.stop()
+
+    app = FastAPI(
+        title="saring",
+        version=saring_version(),
+        description="Pre-screening of KIPP innovation proposals: evidence for the panel, never a verdict.",
+        lifespan=lifespan,
+    )
+    app.include_router(router)
+
+    @app.middleware("http")
+    async def upload_limit(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        """Refuse an oversized upload from its Content-Length before reading it."""
+        if request.method == "POST" and request.url.path in UPLOAD_PATHS:
+            limit = request.app.state.saring.settings.max_upload_mb
+            length = request.headers.get("content-length")
+            if length and length.isdigit() and int(length) > limit * 1024 * 1024:
+                return JSONResponse(
+                    {"detail": f"upload larger than {limit} MB (SARING_MAX_UPLOAD_MB)"},
+                    status_code=status.HTTP_413_CONTENT_TOO_LARGE,
+                )
+        return await call_next(request)
+
+    @app.exception_handler(StoreError)
+    async def store_error(request: Request, exc: StoreError) -> JSONResponse:
+        log.error("store error on %s: %s", request.url.path, exc)
+        return JSONResponse({"detail": f"the store is unavailable: {exc}"}, status_code=503)
+
+    @app.exception_handler(InputError)
+    async def input_error(request: Request, exc: InputError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "reason": exc.reason_id}, status_code=400)
+
+    @app.get("/healthz", response_model=HealthPublic, operation_id="health", tags=["service"])
+    def healthz() -> HealthPublic:
+        """The process is up."""
+        return HealthPublic(status="ok")
+
+    @app.get(
+        "/readyz",
+        response_model=HealthPublic,
+        operation_id="ready",
+        tags=["service"],
+        responses={503: {"model": HealthPublic, "description": "Still loading."}},
+    )
+    def readyz(request: Request) -> HealthPublic | JSONResponse:
+        """Model and archive index loaded; requests will be served."""
+        if not getattr(request.app.state, "ready", False):
+            return JSONResponse(HealthPublic(status="loading").model_dump(), status_code=503)
+        s: Saring = request.app.state.saring
+        return HealthPublic(
+            status="ok",
+            detail={"model": s.embedder.name, "archive_entries": s.store.archive_count(), "version": saring_version()},
+        )
+
+    return app

@@ -1,0 +1,167 @@
+"""Request and response schemas of the HTTP API: one create/public pair per resource.
+
+Public results reuse the screening core's result models, so the API returns exactly the JSON
+that `report.json` holds and that every rendered report is made from.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from screening.proposal import Klaster, Proposal
+from screening.results import Comparison, FileError, ProposalResult, Recommendation, Relation, Similar
+
+SectionKey = Literal[
+    "ringkasan",
+    "latar_belakang",
+    "tujuan",
+    "kebaruan",
+    "implementasi",
+    "sumber_daya",
+    "signifikansi",
+    "adaptabilitas",
+    "keberlanjutan",
+    "pemangku_kepentingan",
+    "kontribusi_tpb",
+    "inspirasi",
+    "proses_replikasi",
+    "faktor_pembeda",
+]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+SectionText = Annotated[str, StringConstraints(max_length=100_000)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProposalCreate(_Strict):
+    """One proposal as the portal submits it: metadata and the form's sections (see README)."""
+
+    id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[\w.\-]+$")]
+    judul: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    instansi: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    klaster: Klaster
+    wilayah: ShortText = ""
+    tahun: int = Field(ge=2000, le=2100, description="Year of submission.")
+    tahun_implementasi: int | None = Field(None, ge=1950, le=2100, description="Year the innovation started.")
+    replikasi_dari: ShortText | None = Field(None, description="The innovation and instansi it replicates, if any.")
+    kontak: ShortText | None = None
+    video: ShortText | None = None
+    sk: ShortText | None = Field(None, description="Decree (SK) number establishing the innovation.")
+    bagian: dict[SectionKey, SectionText] = Field(min_length=1, description="Section key to section text.")
+
+    @field_validator("bagian")
+    @classmethod
+    def _no_empty_sections(cls, v: dict[str, str]) -> dict[str, str]:
+        empty = [k for k, t in v.items() if not t.strip()]
+        if empty:
+            raise ValueError(f"section(s) {', '.join(empty)} are empty; leave a section out or give its text")
+        return v
+
+    def to_proposal(self, *, source: str = "api") -> Proposal:
+        return Proposal(**self.model_dump(), source=source)
+
+
+class ArchiveEntryCreate(ProposalCreate):
+    """A past innovation for the archive: a proposal plus its competition outcome."""
+
+    status: Literal["top99", "top45", "peserta"] = Field(description="Outcome in its year.")
+
+    def to_proposal(self, *, source: str = "api") -> Proposal:
+        return Proposal(**self.model_dump(), source=source)
+
+
+class ArchiveImportCreate(_Strict):
+    entries: list[ArchiveEntryCreate] = Field(min_length=1, max_length=5000)
+
+    @model_validator(mode="after")
+    def _unique(self) -> ArchiveImportCreate:
+        ids = [e.id for e in self.entries]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"duplicate entry id(s): {', '.join(dup[:10])}")
+        return self
+
+
+class ArchiveImportPublic(BaseModel):
+    read: int
+    new_or_changed: int
+    total: int
+    errors: list[FileError] = Field(default_factory=list)
+
+
+class ProposalPublic(ProposalResult):
+    """A screened proposal: the same object as one entry of report.json's `proposals`."""
+
+    batch_id: str | None = None
+
+
+class ProposalSummary(BaseModel):
+    """One row of the proposal list (the dashboard table)."""
+
+    id: str
+    judul: str
+    instansi: str
+    klaster: str
+    wilayah: str
+    tahun: int | None
+    batch_id: str | None = None
+    recommendation: Recommendation
+    complete: bool
+    max_share: float = Field(description="Largest share of the text in non-template overlap with one document.")
+    relations: list[Relation] = Field(default_factory=list)
+    novelty: float | None = None
+
+
+class ProposalPage(BaseModel):
+    items: list[ProposalSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+BatchState = Literal["queued", "running", "done", "failed"]
+
+
+class BatchPublic(BaseModel):
+    """A batch screening job and its progress."""
+
+    id: str
+    name: str
+    state: BatchState
+    total: int = Field(description="Proposals read from the upload.")
+    done: int = Field(description="Proposals screened so far.")
+    failed: int = Field(description="Files or rows that could not be read, and proposals that failed.")
+    errors: list[FileError] = Field(default_factory=list)
+    eta_seconds: float | None = None
+    created_at: str
+    started_at: str | None = None
+    finished_at: str | None = None
+    message: str | None = None
+    report_urls: dict[str, str] = Field(default_factory=dict)
+
+
+class SimilarPublic(BaseModel):
+    items: list[Similar]
+    novelty: float | None = Field(None, description="1 = nothing like it among past top innovations.")
+
+
+class SimilarQuery(_Strict):
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=200_000)]
+    k: int = Field(5, ge=1, le=50)
+
+
+class ComparePublic(Comparison):
+    """The aligned passages between two documents, with offsets into both texts."""
+
+
+class HealthPublic(BaseModel):
+    status: Literal["ok", "loading", "error"]
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class ErrorPublic(BaseModel):
+    detail: Any
