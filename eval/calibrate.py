@@ -1,6 +1,6 @@
 """Threshold sweeps on the DEV split of the pair set (never the test split): each duplication threshold
-is varied alone around the current parameters, the case-level F1 and passage plagdet are recorded,
-and the value with the best F1 (ties: best plagdet, then the value closest to the current one) is chosen.
+is varied alone around the values chosen so far, and case-level F1, passage plagdet and the plagdet
+on the PAN dev corpus (its CI subset) are recorded; see `_pick` for the choice.
 The novelty band and recommendation.duplicate_share are set from score distributions (see below)."""
 
 from __future__ import annotations
@@ -13,9 +13,14 @@ from typing import Any
 
 import numpy as np
 
-from eval.common import EVAL_DIR, with_duplication
+from eval.common import EVAL_DIR, pan_dir, unwrap, with_duplication
+from eval.measures import Annotation, pan_scores
 from eval.pairs import Prepared, evaluate
-from screening.params import Parameters
+from eval.pan import detect_features
+from models.embedder import Embedder
+from screening.features import DocFeatures, analyse
+from screening.params import DuplicationParams, Parameters
+from screening.pipeline import NullProgress, embed_features
 
 SWEEPS: dict[str, list[Any]] = {
     "paraphrase_cosine": [0.88, 0.89, 0.9, 0.91, 0.92, 0.93, 0.94, 0.95, 0.96, 0.97],
@@ -23,6 +28,8 @@ SWEEPS: dict[str, list[Any]] = {
     "candidate_cosine": [0.85, 0.88, 0.9, 0.92, 0.94, 0.96, 0.98],
     "lsh_threshold": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
     "min_passage_words": [6, 8, 10, 12, 15, 20, 25],
+    "paraphrase_min_passage_words": [8, 20, 30, 40, 60, 80],
+    "paraphrase_strong_cosine": [0.94, 0.95, 0.96, 0.97, 0.98, 1.0],
     "report_min_share": [0.01, 0.02, 0.05, 0.1, 0.15, 0.2],
     "boilerplate_df": [0.05, 0.1, 0.2, 0.3, 0.5, 0.8],
 }
@@ -39,17 +46,63 @@ class Sweep:
 
 
 def _pick(rows: Sequence[dict[str, Any]], current: Any) -> Any:
-    def key(r: dict[str, Any]) -> tuple[float, float, float]:
-        f1 = r["f1"] if not math.isnan(r["f1"]) else -1.0
-        return (round(f1, 4), round(r["plagdet"], 4), -abs(float(r["value"]) - float(current)))
+    """Best case F1, then best mean plagdet (pairs and PAN); the current value stays unless the best
+    beats it by more than one dev case of F1 (0.008) or by 0.01 plagdet at no loss of F1."""
 
-    return max(rows, key=key)["value"]
+    def f1(r: dict[str, Any]) -> float:
+        return r["f1"] if not math.isnan(r["f1"]) else -1.0
+
+    def pd(r: dict[str, Any]) -> float:
+        return (r["plagdet"] + r["pan_plagdet"]) / 2 if not math.isnan(r["pan_plagdet"]) else r["plagdet"]
+
+    best = max(rows, key=lambda r: (round(f1(r), 4), round(pd(r), 4), -abs(float(r["value"]) - float(current))))
+    cur = next((r for r in rows if r["value"] == current), None)
+    if cur is None:
+        return best["value"]
+    if f1(best) >= f1(cur) + 0.008 or (f1(best) >= f1(cur) and pd(best) >= pd(cur) + 0.01):
+        return best["value"]
+    return current
 
 
-def _row(value: Any, prepared: Sequence[Prepared], params: Parameters, *, batch: bool) -> dict[str, Any]:
+@dataclass
+class PanDev:
+    """The PAN dev corpus (its CI subset) with features and vectors, for sweeps."""
+
+    sources: dict[str, DocFeatures]
+    suspicious: dict[str, DocFeatures]
+    cases: list[Annotation]
+
+
+def prepare_pan(params: Parameters, embedder: Embedder) -> PanDev:
+    from eval.pan import quick_subset, read_cases
+
+    root = pan_dir()
+    srcs, susp = quick_subset(root / "source-documents", root / "suspicious-documents", params)
+
+    def feats(folder: str, names: list[str], prefix: str) -> dict[str, DocFeatures]:
+        return {n: analyse(prefix + n, unwrap((root / folder / n).read_text(encoding="utf-8")), params) for n in names}
+
+    src = feats("source-documents", srcs, "src:")
+    sus = feats("suspicious-documents", susp, "sus:")
+    embed_features([*src.values(), *sus.values()], embedder, NullProgress())
+    xmls = [(root / "suspicious-documents" / n).with_suffix(".xml") for n in susp]
+    cases = [c for x in xmls if x.is_file() for c in read_cases(x) if c.source_reference in src]
+    return PanDev(src, sus, cases)
+
+
+def _row(
+    value: Any, prepared: Sequence[Prepared], params: Parameters, *, batch: bool, pan: PanDev | None = None
+) -> dict[str, Any]:
     r = evaluate(prepared, params, batch=batch)
     para = r.by_match["paraphrase"]
+    pan_plagdet = pan_recall = float("nan")
+    if pan is not None:
+        dets, _ = detect_features(pan.sources, pan.suspicious, params=params, embedder=None)
+        ps = pan_scores(pan.cases, dets)
+        pan_plagdet, pan_recall = ps.plagdet, ps.recall
     return {
+        "pan_plagdet": pan_plagdet,
+        "pan_recall": pan_recall,
         "value": value,
         "precision": r.detection.precision,
         "recall": r.detection.recall,
@@ -60,15 +113,18 @@ def _row(value: Any, prepared: Sequence[Prepared], params: Parameters, *, batch:
     }
 
 
-def sweep(prepared: Sequence[Prepared], params: Parameters, names: Sequence[str] | None = None) -> list[Sweep]:
+def sweep(
+    prepared: Sequence[Prepared], params: Parameters, names: Sequence[str] | None = None, pan: PanDev | None = None
+) -> list[Sweep]:
     """One-at-a-time sweeps, each around the parameters chosen so far (coordinate ascent, one pass)."""
     out: list[Sweep] = []
     current = params
-    for name in names or list(SWEEPS):
+    for name in names or [n for n in SWEEPS if n in DuplicationParams.model_fields]:
         now = getattr(current.duplication, name)
         s = Sweep(name, now)
         for v in SWEEPS[name]:
-            s.rows.append(_row(v, prepared, with_duplication(current, **{name: v}), batch=name in BATCH_SWEEPS))
+            row_params = with_duplication(current, **{name: v})
+            s.rows.append(_row(v, prepared, row_params, batch=name in BATCH_SWEEPS, pan=pan))
         s.chosen = _pick(s.rows, now)
         current = with_duplication(current, **{name: s.chosen})
         out.append(s)
@@ -94,15 +150,15 @@ class NoveltyBand:
 
 
 def novelty_band(distinct: np.ndarray, near: np.ndarray) -> NoveltyBand:
-    """floor = 90th percentile of the highest cosine between distinct innovations (so nine in ten
-    genuinely different entries keep full novelty); ceiling = 10th percentile of near-copy cosines
-    (nine in ten near copies get novelty 0), rounded to 0.005."""
-    floor = round(float(np.percentile(distinct, 90)) / 0.005) * 0.005
-    ceiling = round(float(np.percentile(near, 10)) / 0.005) * 0.005
+    """floor = 90th percentile of the highest cosine between distinct innovations (nine in ten genuinely
+    different entries keep full novelty); ceiling = the lowest near-copy cosine, rounded down to 0.001
+    (every near copy gets novelty 0)."""
+    floor = round(float(np.percentile(distinct, 90)), 3)
+    ceiling = math.floor(float(near.min()) * 1000) / 1000
     if ceiling <= floor:
         mid = (floor + ceiling) / 2
-        floor, ceiling = mid - 0.01, mid + 0.01
-    return NoveltyBand(round(floor, 3), round(ceiling, 3), distinct, near)
+        floor, ceiling = round(mid - 0.002, 3), round(mid + 0.002, 3)
+    return NoveltyBand(floor, ceiling, distinct, near)
 
 
 def duplicate_share_curve(prepared: Sequence[Prepared], params: Parameters) -> list[dict[str, Any]]:
@@ -139,7 +195,7 @@ def plot_sweeps(sweeps: Sequence[Sweep], band: NoveltyBand | None, out_dir: Path
     for s in sweeps:
         fig, ax = plt.subplots(figsize=(4.5, 3))
         xs = [r["value"] for r in s.rows]
-        for k in ("precision", "recall", "f1", "plagdet"):
+        for k in ("precision", "recall", "f1", "plagdet", "pan_plagdet"):
             ax.plot(xs, [r[k] for r in s.rows], marker="o", label=k)
         ax.axvline(float(s.chosen), color="grey", ls="--", lw=1)
         ax.set_title(f"duplication.{s.name} (dev)")
@@ -152,7 +208,7 @@ def plot_sweeps(sweeps: Sequence[Sweep], band: NoveltyBand | None, out_dir: Path
         paths.append(p)
     if band is not None:
         fig, ax = plt.subplots(figsize=(4.5, 3))
-        bins = np.linspace(0.7, 1.0, 31)
+        bins = [float(x) for x in np.linspace(0.95, 1.0, 26)]
         ax.hist(band.distinct, bins=bins, alpha=0.6, label="distinct innovations (max cos)")
         ax.hist(band.near, bins=bins, alpha=0.6, label="near copies")
         for x in (band.floor, band.ceiling):
@@ -187,14 +243,14 @@ def markdown(
         if any(p.stem == s.name for p in plots):
             lines += [f"![{s.name}](plots/{s.name}.png)", ""]
         lines += [
-            "| value | precision | recall | F1 | plagdet | paraphrase F1 | false reports |",
-            "|---|---|---|---|---|---|---|",
+            "| value | precision | recall | F1 | plagdet | paraphrase F1 | false reports | PAN plagdet | PAN recall |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for r in s.rows:
             mark = " **←**" if r["value"] == s.chosen else ""
             lines.append(
                 f"| {r['value']}{mark} | {f(r['precision'])} | {f(r['recall'])} | {f(r['f1'])} | {f(r['plagdet'])} "
-                f"| {f(r['paraphrase_f1'])} | {r['false_reports']} |"
+                f"| {f(r['paraphrase_f1'])} | {r['false_reports']} | {f(r['pan_plagdet'])} | {f(r['pan_recall'])} |"
             )
         lines.append("")
     lines += ["### paraphrase_cosine x paraphrase_min_overlap (case F1 / false reports)", ""]
@@ -215,10 +271,11 @@ def markdown(
         "",
         "### similarity.novelty_floor_cosine / novelty_ceiling_cosine",
         "",
-        f"Highest document cosine of each archive entry to another past top innovation ({len(band.distinct)} entries): "
+        f"Highest document cosine of each dev-split archive entry to another past top innovation "
+        f"({len(band.distinct)} entries): "
         + ", ".join(f"p{q} {np.percentile(band.distinct, q):.3f}" for q in (10, 50, 90, 100)),
         "",
-        f"Cosine of each entry's shortened rewrite to the entry ({len(band.near)}): "
+        f"Cosine of each entry's whole-proposal rewrite to the entry ({len(band.near)}): "
         + ", ".join(f"p{q} {np.percentile(band.near, q):.3f}" for q in (0, 10, 50, 90)),
         "",
         f"Chosen floor **{band.floor}**, ceiling **{band.ceiling}**.",

@@ -183,14 +183,14 @@ def calibrate(
     write: bool = typer.Option(True, help="write the tables into eval/CALIBRATION.md (generated section)"),
 ) -> None:
     """Sweep the thresholds on the dev split and report the chosen values (parameters.yaml is not edited)."""
-    from eval.calibrate import duplicate_share_curve, grid, markdown, novelty_band, plot_sweeps, sweep
+    from eval.calibrate import duplicate_share_curve, grid, markdown, novelty_band, plot_sweeps, prepare_pan, sweep
     from eval.pairs import load_pairs, prepare
     from eval.retrieval import archive_novelty_cosines
 
     params = parameters()
     emb = embedder()
     prepared = prepare(load_pairs("dev"), params=params, embedder=emb)
-    sweeps = sweep(prepared, params)
+    sweeps = sweep(prepared, params, pan=prepare_pan(params, emb))
     grid_rows = grid(prepared, params)
     band = novelty_band(*archive_novelty_cosines(params, emb))
     share_rows = duplicate_share_curve(prepared, params)

@@ -16,7 +16,6 @@ from screening.params import Parameters, default_parameters, load_parameters
 
 REPO = Path(__file__).resolve().parents[1]
 EVAL_DIR = Path(__file__).resolve().parent
-CACHE_URL = "sqlite:///eval/.cache/embeddings.db"
 
 
 def data_dir() -> Path:
@@ -29,21 +28,16 @@ def pan_dir() -> Path:
 
 
 def open_cache() -> VectorCache | None:
-    """The on-disk embedding cache (corpus.store.Store), or None where the store is not available."""
+    """The on-disk embedding cache (corpus.store.Store at eval/.cache/embeddings.db), or None where the
+    store cannot be opened (evaluation then embeds everything again)."""
     try:
-        from corpus.store import Store  # type: ignore[import-not-found,unused-ignore]
+        from corpus.store import Store
     except ImportError:
         return None
-    (REPO / "eval" / ".cache").mkdir(parents=True, exist_ok=True)
-    cwd = Path.cwd()
     try:
-        os.chdir(REPO)
-        store: Any = Store.open(CACHE_URL)
-    except Exception:  # the store is written concurrently; evaluation must run without it
+        return Store.open(f"sqlite:///{REPO / 'eval' / '.cache' / 'embeddings.db'}")
+    except Exception:  # a broken cache must never stop an evaluation
         return None
-    finally:
-        os.chdir(cwd)
-    return store if hasattr(store, "get_embeddings") else None
 
 
 _EMBEDDERS: dict[str, CachedEmbedder] = {}

@@ -20,6 +20,8 @@ Case kinds (a = the new proposal, b = the earlier document):
 Pair classes come from metadata around the texts: other_region (different instansi), same_instansi
 (resubmission), declared_replication (a.replikasi_dari names b), template_only, unrelated.
 Split: dev or test by a seeded hash of the source document id, so no source text is in both.
+Detection mirrors the batch screening: MinHash-LSH + dense candidates between a and b, alignment with
+term weights (IDF) over all documents of the evaluated cases, as BatchScreener takes them over batch + archive.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from screening.duplication import (
     candidate_pairs,
     classify_relation,
     is_reportable,
+    term_weights,
 )
 from screening.features import DocFeatures, analyse
 from screening.params import Parameters
@@ -494,7 +497,7 @@ class Outcome:
     match_obj: PairMatch
 
 
-def detect_case(p: Prepared, params: Parameters, boiler: set[int]) -> Outcome:
+def detect_case(p: Prepared, params: Parameters, boiler: set[int], weights: dict[str, float]) -> Outcome:
     """Candidate retrieval (MinHash-LSH + dense) between a and b, then alignment when a candidate."""
     dp = params.duplication
     lsh = CandidateIndex.build([p.da, p.db], params=dp, boiler=boiler)
@@ -504,7 +507,7 @@ def detect_case(p: Prepared, params: Parameters, boiler: set[int]) -> Outcome:
     candidate = (p.da.key, p.db.key) in candidate_pairs(
         [p.da], lsh=lsh, params=dp, boiler=boiler, neighbours=neighbours
     )
-    m = align(p.da, p.db, params=dp, boiler=boiler)
+    m = align(p.da, p.db, params=dp, boiler=boiler, weights=weights)
     reported = candidate and is_reportable(m, dp)
     gold = [_gold_ann(p.case, g) for g in p.case["gold"]]
     dets = _detections(p.case, m) if reported else []
@@ -540,14 +543,18 @@ def _detections(case: dict[str, Any], m: PairMatch) -> list[Annotation]:
     ]
 
 
-def batch_boiler(prepared: Sequence[Prepared], params: Parameters) -> set[int]:
-    """Template shingles over all distinct documents of the cases taken as one batch."""
+def _distinct_docs(prepared: Sequence[Prepared]) -> list[DocFeatures]:
     seen: dict[str, DocFeatures] = {}
     for p in prepared:
         for d in (p.da, p.db):
             seen.setdefault(d.text, d)
+    return list(seen.values())
+
+
+def batch_boiler(prepared: Sequence[Prepared], params: Parameters) -> set[int]:
+    """Template shingles over all distinct documents of the cases taken as one batch."""
     return boilerplate_shingles(
-        list(seen.values()), params=params.duplication, declared=declared_template_shingles(params)
+        _distinct_docs(prepared), params=params.duplication, declared=declared_template_shingles(params)
     )
 
 
@@ -584,7 +591,8 @@ class PairResult:
 def evaluate(prepared: Sequence[Prepared], params: Parameters, *, batch: bool = False) -> PairResult:
     """Detect every case (pairwise; `batch` takes template shingles over all the cases' documents)."""
     boiler = batch_boiler(prepared, params) if batch else declared_template_shingles(params)
-    outs = [detect_case(p, params, boiler) for p in prepared]
+    weights = term_weights(_distinct_docs(prepared))
+    outs = [detect_case(p, params, boiler, weights) for p in prepared]
     return summarise(outs)
 
 

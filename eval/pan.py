@@ -16,7 +16,14 @@ import numpy as np
 from eval.common import unwrap
 from eval.measures import Annotation, PanScores, pan_scores, pan_scores_by
 from models.embedder import Embedder
-from screening.duplication import CandidateIndex, align, boilerplate_shingles, candidate_pairs, is_reportable
+from screening.duplication import (
+    CandidateIndex,
+    align,
+    boilerplate_shingles,
+    candidate_pairs,
+    is_reportable,
+    term_weights,
+)
 from screening.features import DocFeatures, analyse
 from screening.params import Parameters
 from screening.pipeline import NullProgress, declared_template_shingles, embed_features, exact_search
@@ -122,6 +129,7 @@ def detect_features(
     dp = params.duplication
     boiler = boilerplate_shingles(all_docs, params=dp, declared=declared_template_shingles(params))
     lsh = CandidateIndex.build(all_docs, params=dp, boiler=boiler)
+    weights = term_weights(all_docs)
     neighbours = None
     srcs = list(src_docs.values())
     if all(d.vectors is not None for d in srcs) and srcs:
@@ -138,7 +146,7 @@ def detect_features(
                 continue
             n_pairs += 1
             src_name, src = by_key[other]
-            m = align(doc, src, params=dp, boiler=boiler)
+            m = align(doc, src, params=dp, boiler=boiler, weights=weights)
             if not is_reportable(m, dp):
                 continue
             for p in m.passages:

@@ -119,18 +119,41 @@ def run_retrieval(*, params: Parameters, embedder: Embedder) -> RetrievalResult:
     return RetrievalResult(out)
 
 
+def rewritten(entry: Proposal) -> Proposal:
+    """A seeded whole-proposal rewrite (near copy): in every section about 30 % of sentences dropped,
+    the rest shuffled, each word dropped with p=0.1."""
+    rng = random.Random(f"{SEED}:near:{entry.id}")
+    bagian = {}
+    for key, body in entry.bagian.items():
+        sents = sentence_list(body) or [body]
+        keep = [x for x in sents if rng.random() >= 0.3] or sents[:1]
+        rng.shuffle(keep)
+        bagian[key] = " ".join(" ".join(w for w in x.split() if rng.random() >= 0.1) for x in keep)
+    # a new model, not model_copy: the composed text is a cached property and would be copied stale
+    return Proposal.model_validate({**entry.model_dump(), "id": f"near-{entry.id}", "bagian": bagian})
+
+
 def archive_novelty_cosines(params: Parameters, embedder: Embedder) -> tuple[np.ndarray, np.ndarray]:
-    """For novelty calibration: each archive entry's highest cosine to another past top innovation
-    (distinct innovations), and each shortened rewrite's cosine to its own entry (near copies)."""
+    """For novelty calibration, on the dev-split archive entries: each entry's highest document cosine to
+    another past top innovation (distinct innovations), and each whole-proposal rewrite's cosine to
+    its own entry (near copies)."""
+    from eval.pairs import split_of
+
     entries = archive_entries()
     ctx = build_archive_context(entries, embedder=embedder, params=params)
     cat = ctx.catalog
+    dev = [i for i, e in enumerate(entries) if split_of(f"arsip:{e.id}") == "dev"]
     distinct = []
-    for i in range(len(entries)):
+    for i in dev:
         mask = cat.top_mask.copy()
         mask[i] = False
         distinct.append(float((cat.doc_vectors[mask] @ cat.doc_vectors[i]).max()))
-    docs = [analyse(f"q:{e.id}", shortened(e), params) for e in entries]
+    near_p = [rewritten(entries[i]) for i in dev]
+    docs = [analyse(f"q:{p.id}", p.text, params) for p in near_p]
     embed_features(docs, embedder, NullProgress())
-    near = [float(doc_vector(d.vectors) @ cat.doc_vectors[i]) for i, d in enumerate(docs) if d.vectors is not None]
+    near = [
+        float(doc_vector(d.vectors) @ cat.doc_vectors[i])
+        for i, d in zip(dev, docs, strict=True)
+        if d.vectors is not None
+    ]
     return np.array(distinct), np.array(near)
