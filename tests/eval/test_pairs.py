@@ -16,9 +16,8 @@ def cases(plag_corpus_dir: Path) -> list[dict]:
     return generate(load_sources(plag_corpus_dir.parent))
 
 
-def test_generation_is_deterministic_and_matches_committed_files(cases: list[dict], plag_corpus_dir: Path) -> None:
-    again = generate(load_sources(plag_corpus_dir.parent))
-    assert json.dumps(cases, sort_keys=True) == json.dumps(again, sort_keys=True)
+def test_generation_is_deterministic_and_matches_committed_files(cases: list[dict]) -> None:
+    # the committed files were written by another process: equality shows the generator is deterministic
     for split in ("dev", "test"):
         committed = [
             json.loads(x) for x in (PAIRS_DIR / f"pairs-{split}.jsonl").read_text(encoding="utf-8").splitlines()
