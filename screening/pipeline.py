@@ -206,10 +206,12 @@ class BatchScreener:
         return self.docs[key] if key in self.docs else self.archive.features[key]
 
     def _match(self, a: str, b: str) -> PairMatch:
+        """The alignment of a with b, always computed in one canonical order (alignment is not exactly
+        symmetric), so a proposal's result does not depend on which proposals were screened before it."""
+        if a > b:
+            return self._match(b, a).swapped()
         if (a, b) in self._matches:
             return self._matches[(a, b)]
-        if (b, a) in self._matches:
-            return self._matches[(b, a)].swapped()
         m = align(self._doc(a), self._doc(b), params=self.params.duplication, boiler=self.boiler, weights=self.weights)
         self._matches[(a, b)] = m
         return m
