@@ -10,11 +10,13 @@ import datetime as dt
 import hashlib
 import json
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import numpy as np
 from sqlalchemy import (
@@ -38,10 +40,11 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, InternalError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from screening.proposal import UNASSIGNED, Proposal
@@ -56,6 +59,12 @@ IN_BATCH = 500
 """Most bound parameters in one `IN (...)` query (well below SQLite's and PostgreSQL's limits)."""
 
 T = TypeVar("T")
+P = ParamSpec("P")
+
+RECONNECT_S = 30.0
+"""How long a call keeps retrying while a server database (PostgreSQL) is unreachable, e.g. restarting."""
+MIGRATION_LOCK = 0x5A21_0001
+"""PostgreSQL advisory lock key taken while migrating, so processes starting together migrate once."""
 
 
 class StoreError(RuntimeError):
@@ -357,6 +366,12 @@ def _describe(exc: DBAPIError, url: str) -> str:
         what = "the database is read-only (check file and directory permissions)"
     elif "disk is full" in low or "no space" in low or "disk full" in low:
         what = "the disk holding the database is full"
+    elif "password authentication failed" in low or "no pg_hba.conf entry" in low:
+        what = "the database server refused the user name or password"
+    elif 'database "' in low and "does not exist" in low:
+        what = "the database does not exist on the server (create it first, e.g. with createdb)"
+    elif any(p in low for p in _LOST_CONNECTION):
+        what = "the connection to the database server was lost (restarting or unreachable)"
     elif "unable to open" in low or "could not connect" in low or "connection refused" in low or "timeout" in low:
         what = "the database cannot be opened or reached"
     elif "locked" in low or "busy" in low:
@@ -366,6 +381,67 @@ def _describe(exc: DBAPIError, url: str) -> str:
     else:
         what = "the database reported an error"
     return f"{what}: {text} [{url}]"
+
+
+_LOST_CONNECTION = (
+    "connection refused",
+    "could not connect",
+    "server closed the connection",
+    "terminating connection",
+    "the database system is starting up",
+    "the database system is shutting down",
+    "the database system is in recovery mode",
+    "consuming input failed",
+    "connection is lost",
+    "connection is closed",
+    "timeout expired",
+)
+"""Messages of a server database that went away or is (re)starting: worth waiting for."""
+
+
+def _is_transient(exc: BaseException | None) -> bool:
+    """A server database (not SQLite) dropped or refused the connection; retrying later may succeed."""
+    if not isinstance(exc, OperationalError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    state = getattr(exc.orig, "sqlstate", None)
+    if state:
+        return str(state).startswith("08") or state in {"57P01", "57P02", "57P03"}
+    low = str(exc.orig).lower()
+    return any(p in low for p in _LOST_CONNECTION)
+
+
+def _reconnecting(fn: Callable[Concatenate[Store, P], T]) -> Callable[Concatenate[Store, P], T]:
+    """Retry a Store call, with backoff for up to `Store.reconnect_s`, while a server database is
+    unreachable (restart, failover, network blip). Each call is one transaction, rolled back when the
+    connection drops, and the batch writes are conditional (a result is accepted once), so a retry
+    neither loses nor doubles work. SQLite never retries (locks already wait via busy_timeout)."""
+
+    @wraps(fn)
+    def wrapper(self: Store, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        if self.engine.dialect.name == "sqlite":
+            return fn(self, *args, **kwargs)
+        deadline = time.monotonic() + self.reconnect_s
+        delay, attempt = 0.2, 0
+        while True:
+            try:
+                result = fn(self, *args, **kwargs)
+            except StoreError as exc:
+                if not _is_transient(exc.__cause__) or time.monotonic() + delay > deadline:
+                    raise
+                attempt += 1
+                (log.warning if attempt == 1 else log.debug)(
+                    "%s: database unreachable, retrying for up to %.0f s: %s", fn.__name__, self.reconnect_s, exc
+                )
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+                continue
+            if attempt:
+                log.warning("%s: database reachable again after %d retries", fn.__name__, attempt)
+            return result
+
+    return wrapper
 
 
 def _sqlite_path(url: URL) -> Path | None:
@@ -401,14 +477,17 @@ def alembic_config(connection: Any | None = None, url: str | None = None) -> Any
     return cfg
 
 
-def _schema_is_current(engine: Engine) -> bool:
+def _heads_current(conn: Any) -> bool:
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
     heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    return set(MigrationContext.configure(conn).get_current_heads()) == heads
+
+
+def _schema_is_current(engine: Engine) -> bool:
     with engine.connect() as conn:
-        current = set(MigrationContext.configure(conn).get_current_heads())
-    return current == heads
+        return _heads_current(conn)
 
 
 def _upgrade(engine: Engine) -> None:
@@ -419,6 +498,12 @@ def _upgrade(engine: Engine) -> None:
         return
     try:
         with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Processes starting together on a fresh database: one migrates, the others wait here
+                # (the lock is released with the transaction) and then find the schema current.
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+                if _heads_current(conn):
+                    return
             command.upgrade(alembic_config(conn), "head")
     except OperationalError:
         # Another process may have migrated the same fresh database at the same moment.
@@ -432,9 +517,10 @@ def _upgrade(engine: Engine) -> None:
 class Store:
     """All persistent state; one engine per process, a short session per call (thread-safe)."""
 
-    def __init__(self, engine: Engine, url: str) -> None:
+    def __init__(self, engine: Engine, url: str, *, reconnect_s: float = RECONNECT_S) -> None:
         self.engine = engine
         self.url = url
+        self.reconnect_s = reconnect_s
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
@@ -481,7 +567,7 @@ class Store:
         try:
             yield s
             s.commit()
-        except OperationalError as exc:
+        except (OperationalError, InternalError) as exc:  # InternalError: e.g. PostgreSQL read-only
             s.rollback()
             raise StoreError(_describe(exc, self.url)) from exc
         except BaseException:
@@ -492,6 +578,7 @@ class Store:
 
     # ------------------------------------------------------------------------------------------ archive
 
+    @_reconnecting
     def upsert_archive(self, proposals: Sequence[Proposal]) -> list[str]:
         """Insert or update archive entries; returns the ids that were new or changed (re-import: [])."""
         latest: dict[str, Proposal] = {}
@@ -533,21 +620,25 @@ class Store:
                 changed.append(pid)
         return changed
 
+    @_reconnecting
     def archive_entries(self) -> list[Proposal]:
         """Every archive entry, ordered by id."""
         with self.session() as s:
             rows = s.scalars(select(ArchiveEntry.data).order_by(ArchiveEntry.id)).all()
         return [Proposal.model_validate(d) for d in rows]
 
+    @_reconnecting
     def get_archive(self, id: str) -> Proposal | None:
         with self.session() as s:
             d = s.scalar(select(ArchiveEntry.data).where(ArchiveEntry.id == id))
         return None if d is None else Proposal.model_validate(d)
 
+    @_reconnecting
     def archive_count(self) -> int:
         with self.session() as s:
             return int(s.scalar(select(func.count()).select_from(ArchiveEntry)) or 0)
 
+    @_reconnecting
     def delete_archive(self, id: str) -> bool:
         """Remove an archive entry and its chunks; True if it existed. The caller bumps the index version."""
         with self.session() as s:
@@ -557,11 +648,13 @@ class Store:
 
     # ------------------------------------------------------------------------------------------ versions
 
+    @_reconnecting
     def index_version(self, name: str) -> int:
         """The current version of a derived structure (0 if never bumped)."""
         with self.session() as s:
             return int(s.scalar(select(IndexVersion.version).where(IndexVersion.name == name)) or 0)
 
+    @_reconnecting
     def bump_index_version(self, name: str) -> int:
         """Atomically increment a version counter (creating it at 1) and return the new value."""
         for attempt in range(3):
@@ -581,6 +674,7 @@ class Store:
 
     # ------------------------------------------------------------------------------------------ chunks
 
+    @_reconnecting
     def replace_chunks(self, kind: str, owner_id: str, spans: Sequence[tuple[int, int, str]]) -> bool:
         """Set an owner's chunks to `spans` (start, end, hash). Unchanged spans keep their ids (and
         FAISS vectors); any change replaces them all with fresh, never-reused ids. True if changed."""
@@ -603,6 +697,7 @@ class Store:
             )
         return True
 
+    @_reconnecting
     def chunks_for(self, kind: str) -> list[ChunkRow]:
         """All chunks of a kind ("archive" or "proposal"), ordered by id."""
         with self.session() as s:
@@ -611,6 +706,7 @@ class Store:
 
     # ------------------------------------------------------------------------------------------ embeddings
 
+    @_reconnecting
     def get_embeddings(self, model: str, keys: Sequence[str]) -> dict[str, np.ndarray]:
         """Cached vectors for the keys that have one (missing keys are simply absent)."""
         out: dict[str, np.ndarray] = {}
@@ -626,6 +722,7 @@ class Store:
                         out[key] = v.astype(np.float32)
         return out
 
+    @_reconnecting
     def put_embeddings(self, model: str, items: Mapping[str, np.ndarray]) -> None:
         """Insert vectors whose keys are not cached yet (existing ones are left as they are)."""
         if not items:
@@ -655,6 +752,7 @@ class Store:
 
     # ------------------------------------------------------------------------------------------ proposals
 
+    @_reconnecting
     def save_proposal(self, p: Proposal) -> None:
         """Insert or replace a proposal submitted for screening, with its section texts."""
         with self.session() as s:
@@ -680,11 +778,13 @@ class Store:
         s.execute(delete(SectionRow).where(SectionRow.proposal_id == p.id))
         s.add_all(SectionRow(proposal_id=p.id, key=k, text=t) for k, t in sections.items())
 
+    @_reconnecting
     def get_proposal(self, id: str) -> Proposal | None:
         with self.session() as s:
             d = s.scalar(select(ProposalRow.data).where(ProposalRow.id == id))
         return None if d is None else Proposal.model_validate(d)
 
+    @_reconnecting
     def save_result(
         self, r: ProposalResult, *, parameters_version: str = "", model: str = "", batch_id: str | None = None
     ) -> None:
@@ -717,6 +817,7 @@ class Store:
             for d in r.duplicates
         )
 
+    @_reconnecting
     def get_result(self, id: str) -> ProposalResult | None:
         with self.session() as s:
             d = s.scalar(select(ResultRow.result).where(ResultRow.proposal_id == id))
@@ -748,6 +849,7 @@ class Store:
         )
         return [r for r, _ in page]
 
+    @_reconnecting
     def results_page(
         self,
         *,
@@ -786,6 +888,7 @@ class Store:
             rows = s.execute(q).all()
         return [(ProposalResult.model_validate(d), b) for d, b in rows], total
 
+    @_reconnecting
     def get_result_with_batch(self, id: str) -> tuple[ProposalResult, str | None] | None:
         """A proposal's latest result and the batch it came from (None: submitted on its own)."""
         with self.session() as s:
@@ -794,6 +897,7 @@ class Store:
 
     # ------------------------------------------------------------------------------------------ batches
 
+    @_reconnecting
     def create_batch(
         self,
         batch_id: str,
@@ -839,16 +943,19 @@ class Store:
                 for i, p in enumerate(proposals)
             )
 
+    @_reconnecting
     def get_batch(self, batch_id: str) -> BatchInfo | None:
         with self.session() as s:
             b = s.get(BatchRow, batch_id)
             return None if b is None else _batch_info(b)
 
+    @_reconnecting
     def list_batches(self, *, limit: int = 50) -> list[BatchInfo]:
         with self.session() as s:
             rows = s.scalars(select(BatchRow).order_by(BatchRow.created_at.desc()).limit(limit)).all()
             return [_batch_info(b) for b in rows]
 
+    @_reconnecting
     def claim_batch(self, batch_id: str, *, stale_after_s: float) -> bool:
         """Atomically take a queued batch, or a running one whose worker stopped beating; False if held or done."""
         now = _now()
@@ -864,14 +971,17 @@ class Store:
             )
             return bool(res.rowcount)  # type: ignore[attr-defined]
 
+    @_reconnecting
     def heartbeat_batch(self, batch_id: str) -> None:
         with self.session() as s:
             s.execute(update(BatchRow).where(BatchRow.id == batch_id).values(heartbeat_at=_now()))
 
+    @_reconnecting
     def set_batch_stage(self, batch_id: str, stage: str) -> None:
         with self.session() as s:
             s.execute(update(BatchRow).where(BatchRow.id == batch_id).values(stage=stage, heartbeat_at=_now()))
 
+    @_reconnecting
     def finish_batch(self, batch_id: str, *, state: str, message: str | None = None) -> None:
         with self.session() as s:
             s.execute(
@@ -880,6 +990,7 @@ class Store:
                 .values(state=state, message=message, finished_at=_now(), stage=None)
             )
 
+    @_reconnecting
     def unfinished_batches(self, *, stale_after_s: float | None) -> list[str]:
         """Queued batches, and running ones whose heartbeat is older than `stale_after_s` (None: all running)."""
         q = select(BatchRow.id).where(BatchRow.state.in_(("queued", "running")))
@@ -891,6 +1002,7 @@ class Store:
         with self.session() as s:
             return list(s.scalars(q.order_by(BatchRow.created_at)).all())
 
+    @_reconnecting
     def batch_proposals(self, batch_id: str) -> list[Proposal]:
         with self.session() as s:
             rows = s.scalars(
@@ -898,6 +1010,7 @@ class Store:
             ).all()
         return [Proposal.model_validate(d) for d in rows]
 
+    @_reconnecting
     def batch_done_ids(self, batch_id: str) -> set[str]:
         """Proposals of the batch that need no more work (screened, or failed)."""
         with self.session() as s:
@@ -908,6 +1021,7 @@ class Store:
             ).all()
         return set(rows)
 
+    @_reconnecting
     def save_item_result(
         self, batch_id: str, r: ProposalResult, *, parameters_version: str = "", model: str = ""
     ) -> bool:
@@ -938,6 +1052,7 @@ class Store:
             self._save_result(s, r, parameters_version=parameters_version, model=model, batch_id=batch_id)
             return True
 
+    @_reconnecting
     def fail_item(self, batch_id: str, proposal_id: str, *, reason: str) -> None:
         with self.session() as s:
             res = s.execute(
@@ -954,6 +1069,7 @@ class Store:
                     update(BatchRow).where(BatchRow.id == batch_id).values(failed_items=BatchRow.failed_items + 1)
                 )
 
+    @_reconnecting
     def batch_results(self, batch_id: str) -> list[ProposalResult]:
         """The batch's results in upload order."""
         with self.session() as s:
@@ -964,6 +1080,7 @@ class Store:
             ).all()
         return [ProposalResult.model_validate(d) for d in rows]
 
+    @_reconnecting
     def batch_item_errors(self, batch_id: str) -> list[FileError]:
         with self.session() as s:
             rows = s.execute(
@@ -975,6 +1092,7 @@ class Store:
 
     # ------------------------------------------------------------------------------------------ api keys
 
+    @_reconnecting
     def add_api_key(self, *, name: str, role: str, instansi: str | None, key_hash: str) -> int:
         with self.session() as s:
             row = ApiKeyRow(name=name, role=role, instansi=instansi, key_hash=key_hash, created_at=_now())
@@ -982,15 +1100,18 @@ class Store:
             s.flush()
             return row.id
 
+    @_reconnecting
     def find_api_key(self, key_hash: str) -> ApiKeyInfo | None:
         with self.session() as s:
             k = s.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == key_hash))
             return None if k is None else _key_info(k)
 
+    @_reconnecting
     def list_api_keys(self) -> list[ApiKeyInfo]:
         with self.session() as s:
             return [_key_info(k) for k in s.scalars(select(ApiKeyRow).order_by(ApiKeyRow.id)).all()]
 
+    @_reconnecting
     def revoke_api_key(self, key_id: int) -> bool:
         """Revoke an active key; False when there is no such active key."""
         with self.session() as s:

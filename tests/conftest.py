@@ -13,6 +13,9 @@ import pytest
 
 from screening.params import Parameters, default_parameters
 
+pytest_plugins = ["tests.postgres"]
+"""Throw-away PostgreSQL servers and the `store_url` fixture (SQLite and PostgreSQL)."""
+
 REPO = Path(__file__).resolve().parents[1]
 
 

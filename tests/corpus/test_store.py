@@ -33,8 +33,9 @@ def archive() -> list[Proposal]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(f"sqlite:///{tmp_path}/s.db")
+def store(store_url: str) -> Iterator[Store]:
+    """A fresh store, once on SQLite and once on PostgreSQL (tests/postgres.py)."""
+    s = Store.open(store_url)
     yield s
     s.close()
 
