@@ -75,7 +75,9 @@ def progress_bar() -> Iterator[RichProgress]:
 
 
 def friendly_errors(fn: F) -> F:
-    """Known, user-fixable errors end the command with a one-line message and exit code 2."""
+    """Known, user-fixable errors end the command with a one-line message and exit code 2: bad input or
+    settings, and a store or disk that cannot be written (read-only, full, unreachable)."""
+    from corpus.store import StoreError
     from models.embedder import EmbedderError
     from screening.errors import InputError
     from screening.params import ParametersError
@@ -84,7 +86,7 @@ def friendly_errors(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (ParametersError, EmbedderError, InputError, FileNotFoundError, NotADirectoryError, ValueError) as e:
+        except (ParametersError, EmbedderError, InputError, StoreError, OSError, ValueError) as e:
             console.print(f"[red]error:[/red] {e}")
             raise typer.Exit(2) from None
 
@@ -285,6 +287,39 @@ def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's id (see `s
     if not s.store.revoke_api_key(key_id):
         raise typer.BadParameter(f"no active key #{key_id}")
     console.print(f"kunci #{key_id} dicabut")
+
+
+@app.command()
+@friendly_errors
+def backup(
+    file: Annotated[Path, typer.Argument(help="The backup file to write (gzip'd JSON lines, e.g. saring.jsonl.gz).")],
+    embeddings: Annotated[
+        bool, typer.Option("--embeddings", help="Include the embedding cache (larger; no re-embedding after restore).")
+    ] = False,
+) -> None:
+    """Back up the archive, proposals, results, batches and API keys (SQLite and PostgreSQL alike)."""
+    from corpus.backup import backup as run_backup
+    from corpus.store import Store
+    from saring.config import Settings
+
+    with Store.open(Settings().db_url) as store:
+        counts = run_backup(store, file, embeddings=embeddings)
+    console.print(f"cadangan {file}: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
+
+
+@app.command()
+@friendly_errors
+def restore(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A file written by `saring backup`.")],
+) -> None:
+    """Restore a backup into an empty store (in one transaction: all or nothing)."""
+    from corpus.backup import restore as run_restore
+    from corpus.store import Store
+    from saring.config import Settings
+
+    with Store.open(Settings().db_url) as store:
+        counts = run_restore(store, file)
+    console.print(f"dipulihkan dari {file}: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
 
 
 @app.command()
