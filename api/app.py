@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response, status
 from fastapi.responses import JSONResponse
 
+from api.pages import install as install_pages
 from api.routes import router
 from api.schemas import HealthPublic
 from corpus.store import StoreError
@@ -58,6 +59,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.include_router(router)
+    install_pages(app)
 
     @app.middleware("http")
     async def upload_limit(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

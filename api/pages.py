@@ -1,0 +1,617 @@
+"""Web pages for the secretariat and the judges: server-rendered Jinja2, all user-facing text in Bahasa Indonesia.
+
+The pages call the same application objects as the API (`Saring`, `JobRunner`) and log in with the same
+API keys and roles: `/masuk` checks a key and stores it in the httponly cookie `saring_key`, which
+`api.deps.get_principal` accepts like an `Authorization` header (so the pages' scripts can also poll the API).
+Portal keys belong to the submission portal and open no page.
+
+CSRF: the cookie is set with SameSite=Strict, so a browser never attaches it to a request started by another
+site (a form post, link or image there); that is enough protection for the two state-changing forms here
+(batch upload, logout), which therefore carry no token.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
+from markupsafe import Markup
+
+from api.deps import COOKIE, RunnerDep, SaringDep, get_principal
+from api.routes import summarise
+from api.schemas import ProposalSummary
+from corpus.store import BatchInfo
+from saring.auth import Principal, authenticate
+from saring.service import Saring, saring_version
+from screening.errors import InputError
+from screening.proposal import KEY_HEADINGS, Proposal
+from screening.readers import SUPPORTED_EXTENSIONS
+from screening.render import (
+    MATCH_LABELS,
+    RECOMMENDATION_LABELS,
+    RELATION_LABELS,
+    SECTION_STATUS_LABELS,
+    SEVERITY_LABELS,
+    SOURCE_LABELS,
+    _passage_spans,
+    anchor_id,
+    evidence_anchor,
+    fmt_num,
+    fmt_pct,
+    fmt_when,
+    highlight,
+    status_label,
+)
+from screening.results import Comparison, Duplicate, ProposalResult
+
+HERE = Path(__file__).parent
+TEMPLATES_DIR = HERE / "templates"
+STATIC_DIR = HERE / "static"
+UPLOAD_PATH = "/halaman/unggah"
+"""The upload form's target (also listed in api.app.UPLOAD_PATHS, whose middleware checks its size)."""
+COOKIE_MAX_AGE_S = 12 * 3600
+"""How long a login lasts in the browser."""
+
+STAFF = ("admin", "secretariat", "judge")
+WRITERS = ("admin", "secretariat")
+ROLE_LABELS: dict[str, str] = {"admin": "Admin", "secretariat": "Sekretariat", "judge": "Juri", "portal": "Portal"}
+STATE_LABELS: dict[str, str] = {"queued": "Menunggu", "running": "Berjalan", "done": "Selesai", "failed": "Gagal"}
+ARCHIVE_STATUS_LABELS: dict[str, str] = {"top99": "Top 99", "top45": "Top 45", "peserta": "Peserta"}
+KLASTER_LABELS: dict[str, str] = {
+    "kementerian": "Kementerian",
+    "lembaga": "Lembaga",
+    "provinsi": "Provinsi",
+    "kabupaten": "Kabupaten",
+    "kota": "Kota",
+    "bumn": "BUMN",
+    "bumd": "BUMD",
+}
+PROPOSAL_LIST_LIMIT = 2000
+"""Most proposals listed on one page (the table filters and sorts them in the browser)."""
+
+router = APIRouter(include_in_schema=False)
+
+
+# ---------------------------------------------------------------- templates
+
+
+def flag_label(code: str) -> str:
+    """A reason code as a short flag: `salinan_daerah_lain` → `Salinan daerah lain`."""
+    return code.replace("_", " ").strip().capitalize()
+
+
+def _templates() -> Jinja2Templates:
+    # autoescape=True for every template: select_autoescape() would skip the `.html.j2` names.
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True, trim_blocks=True, lstrip_blocks=True
+    )
+    t = Jinja2Templates(env=env)
+    t.env.filters.update(pct=fmt_pct, num=fmt_num, when=fmt_when, flag=flag_label)
+    t.env.globals.update(
+        RECOMMENDATION_LABELS=RECOMMENDATION_LABELS,
+        RELATION_LABELS=RELATION_LABELS,
+        MATCH_LABELS=MATCH_LABELS,
+        SECTION_STATUS_LABELS=SECTION_STATUS_LABELS,
+        SEVERITY_LABELS=SEVERITY_LABELS,
+        SOURCE_LABELS=SOURCE_LABELS,
+        ROLE_LABELS=ROLE_LABELS,
+        STATE_LABELS=STATE_LABELS,
+        KLASTER_LABELS=KLASTER_LABELS,
+        ARCHIVE_STATUS_LABELS=ARCHIVE_STATUS_LABELS,
+        status_label=status_label,
+        version=saring_version(),
+        UPLOAD_PATH=UPLOAD_PATH,
+        REC_ORDER={k: i for i, k in enumerate(("indikasi_duplikasi", "tidak_lengkap", "perlu_klarifikasi", "lanjut"))},
+    )
+    return t
+
+
+TEMPLATES = _templates()
+
+
+def render(
+    request: Request, name: str, who: Principal | None, *, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    """A page from api/templates; every page gets the caller (`who`) for its header."""
+    resp = TEMPLATES.TemplateResponse(request, name, {"who": who, **context}, status_code=status_code)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+# ---------------------------------------------------------------- who is calling
+
+
+class LoginRequired(Exception):
+    """No valid key: the browser is sent to the login form."""
+
+
+class PageError(Exception):
+    """An error shown as a page in Indonesian (403, 404, ...)."""
+
+    def __init__(self, status_code: int, title: str, message: str, who: Principal | None = None) -> None:
+        super().__init__(message)
+        self.status_code, self.title, self.message, self.who = status_code, title, message, who
+
+
+def _principal(request: Request, saring: Saring) -> Principal | None:
+    """The caller by the API's own rules (Bearer, X-API-Key or the cookie), or None."""
+    try:
+        return get_principal(request, saring, request.headers.get("authorization"), request.headers.get("x-api-key"))
+    except HTTPException:
+        return None
+
+
+def page_role(*roles: str) -> Callable[[Request, Saring], Principal]:
+    """A dependency for pages: no key → the login form; a key of another role → a 403 page."""
+
+    def check(request: Request, saring: SaringDep) -> Principal:
+        p = _principal(request, saring)
+        if p is None:
+            raise LoginRequired()
+        if p.role not in roles:
+            allowed = ", ".join(ROLE_LABELS.get(r, r) for r in roles)
+            raise PageError(
+                status.HTTP_403_FORBIDDEN,
+                "Akses ditolak",
+                f"Kunci Anda berperan {ROLE_LABELS.get(p.role, p.role)}; halaman ini hanya untuk {allowed}.",
+                p,
+            )
+        return p
+
+    return check
+
+
+Staff = Annotated[Principal, Depends(page_role(*STAFF))]
+Writers = Annotated[Principal, Depends(page_role(*WRITERS))]
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site (never `//host` or a full URL) may follow the login."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def _not_found(what: str, who: Principal) -> PageError:
+    return PageError(status.HTTP_404_NOT_FOUND, "Tidak ditemukan", what, who)
+
+
+# ---------------------------------------------------------------- login
+
+
+@router.get("/masuk", response_class=HTMLResponse)
+def login_form(request: Request, saring: SaringDep, next: str = "/", keluar: bool = False) -> Response:
+    """The login form; a caller already logged in goes straight on."""
+    who = _principal(request, saring)
+    if who is not None and who.role in STAFF and not keluar:
+        return RedirectResponse(_safe_next(next), status.HTTP_303_SEE_OTHER)
+    return render(request, "login.html.j2", None, next=_safe_next(next), logged_out=keluar)
+
+
+@router.post("/masuk", response_class=HTMLResponse)
+def login(
+    request: Request,
+    saring: SaringDep,
+    kunci: Annotated[str, Form(max_length=500)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    """Check the key and keep it in the httponly, SameSite=Strict cookie."""
+    target = _safe_next(next)
+    key = kunci.strip()
+    p = authenticate(saring.store, key) if key else None
+    if p is None:
+        error = "Masukkan kunci API Anda." if not key else "Kunci tidak dikenal atau sudah dicabut."
+        return render(request, "login.html.j2", None, status_code=401, next=target, error=error)
+    if p.role not in STAFF:
+        return render(
+            request,
+            "login.html.j2",
+            None,
+            status_code=403,
+            next=target,
+            error="Kunci portal hanya dipakai melalui API; halaman ini untuk sekretariat dan juri.",
+        )
+    resp = RedirectResponse(target, status.HTTP_303_SEE_OTHER)
+    resp.set_cookie(
+        COOKIE,
+        key,
+        max_age=COOKIE_MAX_AGE_S,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    return resp
+
+
+@router.api_route("/keluar", methods=["GET", "POST"])
+def logout() -> Response:
+    resp = RedirectResponse("/masuk?keluar=1", status.HTTP_303_SEE_OTHER)
+    resp.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+    return resp
+
+
+# ---------------------------------------------------------------- dashboard and batches
+
+
+def _batch_view(b: BatchInfo) -> dict[str, Any]:
+    failed = len(b.errors) + b.failed_items
+    return {
+        "b": b,
+        "state": STATE_LABELS.get(b.state, b.state),
+        "failed": failed,
+        "percent": round(100 * b.done / b.total) if b.total else (100 if b.state == "done" else 0),
+        "created": fmt_when(b.created_at.isoformat(timespec="seconds")),
+        "finished": fmt_when(b.finished_at.isoformat(timespec="seconds")) if b.finished_at else None,
+        "message": b.message or b.stage or "",
+    }
+
+
+def _dashboard(request: Request, saring: Saring, who: Principal, *, status_code: int = 200, **ctx: Any) -> Response:
+    batches = [_batch_view(b) for b in saring.store.list_batches(limit=50)]
+    return render(
+        request,
+        "dashboard.html.j2",
+        who,
+        status_code=status_code,
+        batches=batches,
+        can_upload=who.role in WRITERS,
+        extensions=", ".join(sorted(SUPPORTED_EXTENSIONS)),
+        max_mb=saring.settings.max_upload_mb,
+        **ctx,
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard(request: Request, saring: SaringDep, who: Staff) -> Response:
+    """Batches, newest first, and (secretariat) the upload form."""
+    return _dashboard(request, saring, who)
+
+
+@router.post(UPLOAD_PATH, response_class=HTMLResponse)
+async def upload(
+    request: Request,
+    saring: SaringDep,
+    runner: RunnerDep,
+    who: Writers,
+    berkas: Annotated[UploadFile | None, File()] = None,
+    nama: Annotated[str, Form(max_length=200)] = "",
+    tanggal: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Upload a batch from the dashboard; the same job runner as the API screens it in the background."""
+
+    def fail(message: str, code: int = status.HTTP_400_BAD_REQUEST) -> Response:
+        return _dashboard(request, saring, who, status_code=code, upload_error=message, form={"nama": nama})
+
+    name = Path(berkas.filename or "").name if berkas is not None else ""
+    if berkas is None or not name:
+        return fail("Pilih berkas batch yang akan diunggah.")
+    ext = Path(name).suffix.lower()
+    if ext not in SUPPORTED_EXTENSIONS:
+        return fail(
+            f"Jenis berkas {ext or '(tanpa ekstensi)'} tidak didukung; unggah salah satu dari "
+            f"{', '.join(sorted(SUPPORTED_EXTENSIONS))}.",
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+        )
+    today: dt.date | None = None
+    if tanggal.strip():
+        try:
+            today = dt.date.fromisoformat(tanggal.strip())
+        except ValueError:
+            return fail(f"Tanggal acuan {tanggal!r} tidak valid; gunakan format TTTT-BB-HH.")
+    limit_mb = saring.settings.max_upload_mb
+    data = bytearray()
+    while chunk := await berkas.read(1 << 20):
+        data += chunk
+        if len(data) > limit_mb * 1024 * 1024:
+            return fail(f"Berkas lebih besar dari {limit_mb} MB.", status.HTTP_413_CONTENT_TOO_LARGE)
+    if not data:
+        return fail(f"Berkas {name} kosong.")
+    try:
+        res = await run_in_threadpool(saring.read_bytes, name, bytes(data))
+    except InputError as e:
+        return fail(f"{e.file or name}: {e.reason_id}")
+    try:
+        batch_id = await run_in_threadpool(
+            runner.submit, res, name=nama.strip() or name, today=today, created_by=who.key_id
+        )
+    except ValueError as e:  # e.g. the same proposal id twice in one upload
+        return fail(f"Batch tidak dapat dibuat: {e}")
+    return RedirectResponse(f"/batch/{quote(batch_id)}", status.HTTP_303_SEE_OTHER)
+
+
+@dataclass
+class Row:
+    """One row of a proposal table: the API's summary plus what the page shows of the reasons."""
+
+    s: ProposalSummary
+    flags: list[tuple[str, str, str]] = field(default_factory=list)
+    """(code, label, message) of each distinct reason."""
+    top_relation: str | None = None
+
+
+def make_rows(results: Sequence[tuple[ProposalResult, str | None]]) -> list[Row]:
+    rows = []
+    for r, batch_id in results:
+        seen: dict[str, tuple[str, str, str]] = {}
+        for reason in r.reasons:
+            if reason.code in seen:
+                code, label, msg = seen[reason.code]
+                seen[reason.code] = (code, label, f"{msg} {reason.message}")
+            else:
+                seen[reason.code] = (reason.code, flag_label(reason.code), reason.message)
+        real = [d for d in r.duplicates if d.relation != "boilerplate"]
+        top = max(real, key=lambda d: d.share, default=None)
+        rows.append(Row(summarise(r, batch_id), list(seen.values()), top.relation if top else None))
+    return rows
+
+
+@dataclass
+class TableFilter:
+    """The table's filters; the same filtering runs in the browser (static/saring.js) without a reload."""
+
+    q: str = ""
+    rekomendasi: str = ""
+    tanda: str = ""
+    lengkap: str = ""
+    klaster: str = ""
+    wilayah: str = ""
+
+    def keep(self, row: Row) -> bool:
+        s = row.s
+        text = " ".join((s.id, s.judul, s.instansi, s.wilayah)).lower()
+        return (
+            (not self.q or self.q.lower() in text)
+            and (not self.rekomendasi or s.recommendation == self.rekomendasi)
+            and (not self.tanda or any(code == self.tanda for code, _, _ in row.flags))
+            and (not self.lengkap or (self.lengkap == "ya") == s.complete)
+            and (not self.klaster or s.klaster == self.klaster)
+            and (not self.wilayah or s.wilayah == self.wilayah)
+        )
+
+
+def _table_context(rows: list[Row], f: TableFilter) -> dict[str, Any]:
+    shown = [r for r in rows if f.keep(r)]
+    flags = sorted({(code, label) for r in rows for code, label, _ in r.flags}, key=lambda x: x[1])
+    counts = {k: sum(r.s.recommendation == k for r in rows) for k in RECOMMENDATION_LABELS}
+    return {
+        "rows": shown,
+        "total": len(rows),
+        "f": f,
+        "flag_options": flags,
+        "klaster_options": sorted({r.s.klaster for r in rows if r.s.klaster}),
+        "wilayah_options": sorted({r.s.wilayah for r in rows if r.s.wilayah}),
+        "counts": counts,
+    }
+
+
+FilterDep = Annotated[TableFilter, Depends()]
+
+
+@router.get("/batch/{batch_id}", response_class=HTMLResponse)
+def batch_page(request: Request, batch_id: str, saring: SaringDep, who: Staff, f: FilterDep) -> Response:
+    """A batch: live progress while it runs, then its proposals in a sortable, filterable table."""
+    b = saring.store.get_batch(batch_id)
+    if b is None:
+        raise _not_found(f"Batch {batch_id} tidak ada.", who)
+    rows = make_rows([(r, batch_id) for r in saring.store.batch_results(batch_id)])
+    exports = {}
+    if b.state == "done":
+        base = f"/api/v1/batches/{quote(batch_id)}/report?format="
+        exports = {
+            "xlsx": base + "xlsx",
+            "csv": base + "csv",
+            "json": base + "json",
+            "html": base + "html",
+        }
+    return render(
+        request,
+        "batch.html.j2",
+        who,
+        batch=_batch_view(b),
+        exports=exports,
+        item_errors=saring.store.batch_item_errors(batch_id),
+        **_table_context(rows, f),
+    )
+
+
+@router.get("/usulan", response_class=HTMLResponse)
+def proposals_page(request: Request, saring: SaringDep, who: Staff, f: FilterDep) -> Response:
+    """Every screened proposal (batches and portal submissions), newest first."""
+    results, total = saring.store.results_page(limit=PROPOSAL_LIST_LIMIT)
+    return render(request, "proposals.html.j2", who, stored=total, **_table_context(make_rows(results), f))
+
+
+# ---------------------------------------------------------------- one proposal
+
+
+def _evidence(p: ProposalResult, pointer: str | None) -> str | None:
+    """The id of the element on the proposal page that a reason's evidence pointer names."""
+    if not pointer:
+        return None
+    tokens = pointer.strip("/").split("/")
+    if tokens[0] == "duplicates" and len(tokens) > 2:
+        pointer = "/" + "/".join(tokens[:2])  # passages are shown on the comparison page
+    return evidence_anchor(p, pointer)
+
+
+@router.get("/usulan/{proposal_id}", response_class=HTMLResponse)
+def proposal_page(request: Request, proposal_id: str, saring: SaringDep, who: Staff) -> Response:
+    """A proposal: metadata, completeness, recommendation and reasons, overlaps, similar past innovations."""
+    found = saring.store.get_result_with_batch(proposal_id)
+    if found is None:
+        raise _not_found(f"Usulan {proposal_id} belum disaring atau tidak ada.", who)
+    p, batch_id = found
+    stored: Proposal | None = saring.store.get_proposal(proposal_id)
+    dups = list(enumerate(p.duplicates))
+    return render(
+        request,
+        "proposal.html.j2",
+        who,
+        p=p,
+        stored=stored,
+        batch=saring.store.get_batch(batch_id) if batch_id else None,
+        anchor=anchor_id(p.id),
+        reasons=[(r, _evidence(p, r.evidence)) for r in p.reasons],
+        dups=[(j, d) for j, d in dups if d.relation != "boilerplate"],
+        template_dups=[(j, d) for j, d in dups if d.relation == "boilerplate"],
+    )
+
+
+# ---------------------------------------------------------------- side by side
+
+
+@dataclass
+class CompareView:
+    cmp: Comparison
+    left: Markup
+    right: Markup
+    passages: list[dict[str, Any]]
+
+
+def compare_view(cmp: Comparison) -> CompareView:
+    """Both texts in full, each passage in the same colour and number on both sides, template text greyed."""
+    left_spans, right_spans, attrs = _passage_spans("c", 0, cmp.passages, cmp.template_passages)
+    for i, ps in enumerate(cmp.passages):
+        for side in ("a", "b"):
+            attrs[f"c-d0-{side}{i}"]["data-match"] = ps.match_type
+    passages = [
+        {
+            "n": i + 1,
+            "css": f"m{i % 8}",
+            "a": f"c-d0-a{i}",
+            "b": f"c-d0-b{i}",
+            "match": ps.match_type,
+            "words": ps.words,
+            "score": ps.score,
+            "excerpt": _excerpt(cmp.a.text, ps.start, ps.end),
+        }
+        for i, ps in enumerate(cmp.passages)
+    ]
+    return CompareView(
+        cmp,
+        highlight(cmp.a.text, left_spans, attrs=attrs),
+        highlight(cmp.b.text, right_spans, attrs=attrs),
+        passages,
+    )
+
+
+def _excerpt(text: str, start: int, end: int, limit: int = 160) -> str:
+    piece = " ".join(text[start:end].split())
+    return piece if len(piece) <= limit else piece[: limit - 1].rstrip() + "…"
+
+
+@router.get("/bandingkan", response_class=HTMLResponse)
+def compare_page(
+    request: Request,
+    saring: SaringDep,
+    who: Staff,
+    a: Annotated[str, Query(max_length=200)] = "",
+    b: Annotated[str, Query(max_length=200)] = "",
+) -> Response:
+    """Two documents (proposals or archive entries) side by side with their matching passages."""
+    a, b = a.strip(), b.strip()
+    if not a or not b:
+        return render(request, "compare.html.j2", who, view=None, a=a, b=b)
+    try:
+        cmp = saring.compare(a, b)
+    except KeyError as e:
+        raise _not_found(f"Dokumen tidak ditemukan: {e.args[0]}", who) from None
+    return render(request, "compare.html.j2", who, view=compare_view(cmp), a=a, b=b)
+
+
+# ---------------------------------------------------------------- archive
+
+
+@router.get("/arsip", response_class=HTMLResponse)
+def archive_page(
+    request: Request,
+    saring: SaringDep,
+    who: Staff,
+    q: Annotated[str, Query(max_length=20_000)] = "",
+    tahun: Annotated[str, Query(max_length=4)] = "",
+    klaster: Annotated[str, Query(max_length=50)] = "",
+    status_: Annotated[str, Query(alias="status", max_length=20)] = "",
+    k: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> Response:
+    """Free-text search of past innovations (or, without text, the list), filtered by year, cluster, outcome."""
+    entries = saring.archive_context().entries
+    meta = {e.id: e for e in entries}
+    year = int(tahun) if tahun.isdigit() else None
+    error = None
+    hits: list[dict[str, Any]] = []
+    novelty = None
+    query = q.strip()
+    if query and len(query) < 2:
+        error = "Tulis sedikitnya 2 karakter untuk mencari."
+    elif query:
+        items, novelty = saring.similar(query, k=k, tahun=year, klaster=klaster or None, status=status_ or None)
+        hits = [{"s": s, "e": meta.get(s.id)} for s in items]
+    else:
+        chosen = [
+            e
+            for e in entries
+            if (year is None or e.tahun == year)
+            and (not klaster or e.klaster == klaster)
+            and (not status_ or e.status == status_)
+        ]
+        chosen.sort(key=lambda e: (-(e.tahun or 0), e.judul.lower()))
+        hits = [{"s": None, "e": e} for e in chosen]
+    return render(
+        request,
+        "archive.html.j2",
+        who,
+        q=query,
+        tahun=tahun,
+        klaster=klaster,
+        status=status_,
+        k=k,
+        hits=hits,
+        novelty=novelty,
+        error=error,
+        total=len(entries),
+        years=sorted({e.tahun for e in entries if e.tahun}, reverse=True),
+        klasters=sorted({e.klaster for e in entries if e.klaster}),
+        statuses=sorted({e.status for e in entries if e.status}),
+        headings=KEY_HEADINGS,
+    )
+
+
+# ---------------------------------------------------------------- wiring
+
+
+def duplicate_compare_url(p: ProposalResult, d: Duplicate) -> str:
+    return f"/bandingkan?a={quote(p.id)}&b={quote(d.other_id)}"
+
+
+TEMPLATES.env.globals["compare_url"] = duplicate_compare_url
+
+
+async def _login_required(request: Request, exc: Exception) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method != "GET":
+        target = "/"
+    return RedirectResponse(f"/masuk?next={quote(target, safe='')}", status.HTTP_303_SEE_OTHER)
+
+
+async def _page_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PageError)
+    return render(request, "error.html.j2", exc.who, status_code=exc.status_code, title=exc.title, message=exc.message)
+
+
+def install(app: FastAPI) -> None:
+    """Add the pages, their static files (/static) and their error pages to the app."""
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    app.add_exception_handler(LoginRequired, _login_required)
+    app.add_exception_handler(PageError, _page_error)
