@@ -363,17 +363,19 @@ def _describe(exc: DBAPIError, url: str) -> str:
     text = str(exc.orig if exc.orig is not None else exc).strip()
     low = text.lower()
     if "readonly" in low or "read-only" in low or "read only" in low:
-        what = "the database is read-only (check file and directory permissions)"
+        what = "the database is read-only (check file and directory permissions, or the server's read-only setting)"
     elif "disk is full" in low or "no space" in low or "disk full" in low:
         what = "the disk holding the database is full"
+    elif "disk i/o error" in low:  # SQLite, e.g. when a full disk leaves no room for its shared-memory file
+        what = "the database file cannot be written (disk full, removed or failing)"
     elif "password authentication failed" in low or "no pg_hba.conf entry" in low:
         what = "the database server refused the user name or password"
     elif 'database "' in low and "does not exist" in low:
         what = "the database does not exist on the server (create it first, e.g. with createdb)"
-    elif any(p in low for p in _LOST_CONNECTION):
-        what = "the connection to the database server was lost (restarting or unreachable)"
     elif "unable to open" in low or "could not connect" in low or "connection refused" in low or "timeout" in low:
         what = "the database cannot be opened or reached"
+    elif any(p in low for p in _LOST_CONNECTION):
+        what = "the connection to the database server was lost (restarting or unreachable)"
     elif "locked" in low or "busy" in low:
         what = "the database is locked by another process (try again)"
     elif "no such table" in low or "does not exist" in low:

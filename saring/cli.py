@@ -19,6 +19,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -87,7 +88,7 @@ def friendly_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except (ParametersError, EmbedderError, InputError, StoreError, OSError, ValueError) as e:
-            console.print(f"[red]error:[/red] {e}")
+            console.print(f"[red]error:[/red] {escape(str(e))}")  # messages may hold [brackets], e.g. a URL
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]

@@ -171,7 +171,8 @@ def start_server(pg_ctl: str) -> PgServer:
 
 def stop_server(server: PgServer) -> None:
     try:
-        server.executor.stop()
+        if server.executor.running():
+            server.executor.stop()
     finally:
         shutil.rmtree(server.root, ignore_errors=True)
 
