@@ -181,7 +181,7 @@ def list_proposals(
     relation: Relation | None = Query(None, description="Has a duplicate of this relation."),
     batch_id: str | None = Query(None, max_length=100),
     limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=10_000_000),
 ) -> ProposalPage:
     """Screened proposals, filtered; a portal key sees only its own instansi's."""
     portal = who.role == "portal"

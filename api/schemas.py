@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from screening.proposal import Klaster, Proposal
 from screening.results import Comparison, FileError, ProposalResult, Recommendation, Relation, Similar
@@ -30,19 +30,24 @@ SectionKey = Literal[
     "faktor_pembeda",
 ]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
-SectionText = Annotated[str, StringConstraints(max_length=100_000)]
+HAS_TEXT = r"[0-9A-Za-z\u00c0-\u024f]"
+"""At least one letter or digit (a character class every regex engine reads the same way)."""
+SectionText = Annotated[str, StringConstraints(min_length=1, max_length=100_000, pattern=HAS_TEXT)]
+"""A section's text: it must say something (leave an empty section out instead)."""
+Name = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=HAS_TEXT)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Python's `re` semantics for patterns, as in the JSON Schema tools that clients generate from.
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
 
 
 class ProposalCreate(_Strict):
     """One proposal as the portal submits it: metadata and the form's sections (see README)."""
 
-    id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[\w.\-]+$")]
-    judul: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-    instansi: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    id: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[\w.\-]+$")]
+    judul: Name
+    instansi: Name
     klaster: Klaster
     wilayah: ShortText = ""
     tahun: int = Field(ge=2000, le=2100, description="Year of submission.")
@@ -53,25 +58,16 @@ class ProposalCreate(_Strict):
     sk: ShortText | None = Field(None, description="Decree (SK) number establishing the innovation.")
     bagian: dict[SectionKey, SectionText] = Field(min_length=1, description="Section key to section text.")
 
-    @field_validator("bagian")
-    @classmethod
-    def _no_empty_sections(cls, v: dict[str, str]) -> dict[str, str]:
-        empty = [k for k, t in v.items() if not t.strip()]
-        if empty:
-            raise ValueError(f"section(s) {', '.join(empty)} are empty; leave a section out or give its text")
-        return v
-
     def to_proposal(self, *, source: str = "api") -> Proposal:
-        return Proposal(**self.model_dump(), source=source)
+        d = self.model_dump()
+        d["judul"], d["instansi"] = d["judul"].strip(), d["instansi"].strip()
+        return Proposal(**d, source=source)
 
 
 class ArchiveEntryCreate(ProposalCreate):
     """A past innovation for the archive: a proposal plus its competition outcome."""
 
     status: Literal["top99", "top45", "peserta"] = Field(description="Outcome in its year.")
-
-    def to_proposal(self, *, source: str = "api") -> Proposal:
-        return Proposal(**self.model_dump(), source=source)
 
 
 class ArchiveImportCreate(_Strict):

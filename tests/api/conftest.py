@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from models.embedder import Embedder, load_embedder
+from models.embedder import CachedEmbedder, Embedder, load_embedder
 from saring.auth import create_key
 from saring.config import Settings
 from saring.jobs import JobRunner, make_huey
@@ -22,8 +22,8 @@ SAMPLE = REPO / "corpus" / "sample"
 
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
-    """The default (Indonesian-capable) model, loaded once for all API tests."""
-    return load_embedder(None)
+    """The default (Indonesian-capable) model, loaded once; vectors memoised across all tests' stores."""
+    return CachedEmbedder(load_embedder(None))
 
 
 def sample_batch() -> list[dict[str, object]]:
