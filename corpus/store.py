@@ -681,23 +681,30 @@ class Store:
         """Set an owner's chunks to `spans` (start, end, hash). Unchanged spans keep their ids (and
         FAISS vectors); any change replaces them all with fresh, never-reused ids. True if changed."""
         want = [(int(a), int(b), str(h)) for a, b, h in spans]
-        with self.session() as s:
-            have = (
-                s.execute(
-                    select(Chunk.start, Chunk.end, Chunk.hash)
-                    .where(Chunk.kind == kind, Chunk.owner_id == owner_id)
-                    .order_by(Chunk.seq)
-                )
-                .tuples()
-                .all()
-            )
-            if [tuple(r) for r in have] == want:
-                return False
-            s.execute(delete(Chunk).where(Chunk.kind == kind, Chunk.owner_id == owner_id))
-            s.add_all(
-                Chunk(kind=kind, owner_id=owner_id, seq=i, start=a, end=b, hash=h) for i, (a, b, h) in enumerate(want)
-            )
-        return True
+        for attempt in range(2):
+            try:
+                with self.session() as s:
+                    have = (
+                        s.execute(
+                            select(Chunk.start, Chunk.end, Chunk.hash)
+                            .where(Chunk.kind == kind, Chunk.owner_id == owner_id)
+                            .order_by(Chunk.seq)
+                        )
+                        .tuples()
+                        .all()
+                    )
+                    if [tuple(r) for r in have] == want:
+                        return False
+                    s.execute(delete(Chunk).where(Chunk.kind == kind, Chunk.owner_id == owner_id))
+                    s.add_all(
+                        Chunk(kind=kind, owner_id=owner_id, seq=i, start=a, end=b, hash=h)
+                        for i, (a, b, h) in enumerate(want)
+                    )
+                return True
+            except IntegrityError:  # another process cut the same owner at the same moment: look again
+                if attempt == 1:
+                    raise
+        raise AssertionError("unreachable")
 
     @_reconnecting
     def chunks_for(self, kind: str) -> list[ChunkRow]:
