@@ -291,11 +291,9 @@ class Saring:
 
         ctx = self.archive_context()
         d = analyse("q:", text, self.params)
-        vecs = (
-            self.embedder.embed([d.chunk_text(i) for i in range(len(d.chunks))])
-            if d.chunks
-            else np.zeros((0, self.embedder.dim), np.float32)
-        )
+        # A short query ("bank sampah") is one line with no sentence end, i.e. no chunk: embed it whole.
+        pieces = [d.chunk_text(i) for i in range(len(d.chunks))] or ([text.strip()] if text.strip() else [])
+        vecs = self.embedder.embed(pieces) if pieces else np.zeros((0, self.embedder.dim), np.float32)
         v = doc_vector(vecs) if len(vecs) else np.zeros(self.embedder.dim, np.float32)
         k = k or self.params.similarity.top_k
         filtered = tahun is not None or klaster is not None or status is not None

@@ -130,3 +130,14 @@ def test_portal_never_sees_other_documents_text(client: TestClient, keys: Keys, 
     assert judge["duplicates"] and judge["duplicates"][0]["other_text"]
     assert own["duplicates"] and all(d["other_text"] is None for d in own["duplicates"])
     assert own["duplicates"][0]["passages"] == judge["duplicates"][0]["passages"]
+
+
+def test_short_archive_query_uses_meaning_too(client: TestClient, keys: Keys) -> None:
+    """A two-word query finds the bank-sampah innovation by both retrievers, and the status filter applies."""
+    r = client.get("/api/v1/archive/search", params={"q": "bank sampah"}, headers=auth(keys["judge"])).json()
+    top = r["items"][0]
+    assert top["id"] == "arsip-017" and top["dense_score"] > 0.5 and top["lexical_score"] > 0
+    only45 = client.get(
+        "/api/v1/archive/search", params={"q": "bank sampah", "status": "top45"}, headers=auth(keys["judge"])
+    ).json()["items"]
+    assert only45 and all(h["status"] == "top45" for h in only45)
