@@ -31,7 +31,7 @@ REPORT_FILES = {"report.json", "report.xlsx", "report.csv", "report.html"}
 
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> tuple[Path, Path, Path]:
-    """A data dir with an indexed archive, its portable backup, and a batch file of two proposals."""
+    """A data dir with an indexed archive, its portable backup, and a batch file of one proposal."""
     root = tmp_path_factory.mktemp("store-faults")
     s = Saring(Settings(data_dir=root / "data"), embedder=embedder)
     s.import_archive_proposals(archive_entries(3))
@@ -39,7 +39,7 @@ def prepared(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> tu
     s.store.close()
     batch = root / "usulan.jsonl"
     batch.write_text(
-        "\n".join(json.dumps(p.model_dump(mode="json"), ensure_ascii=False) for p in batch_proposals(2)),
+        "\n".join(json.dumps(p.model_dump(mode="json"), ensure_ascii=False) for p in batch_proposals(1)),
         encoding="utf-8",
     )
     return root / "data", root / "arsip.jsonl.gz", batch
@@ -98,7 +98,7 @@ def test_the_prepared_store_screens_fine(
     assert code == 0, output
     assert {p.name for p in (tmp_path / "out").iterdir()} == REPORT_FILES
     report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
-    assert [p["id"] for p in report["proposals"]] == [p.id for p in batch_proposals(2)]
+    assert [p["id"] for p in report["proposals"]] == [p.id for p in batch_proposals(1)]
 
 
 def test_read_only_sqlite_store(
