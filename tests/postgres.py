@@ -225,3 +225,15 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/saring.sqlite3"
     return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Like `store_url`, for module-scoped services (one fresh store per module and backend)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('store')}/saring.sqlite3"
+        return
+    server: PgServer = request.getfixturevalue("pg_server")
+    name = server.new_database()
+    yield server.url(name)
+    server.drop_database(name)
