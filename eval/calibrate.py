@@ -46,8 +46,9 @@ class Sweep:
 
 
 def _pick(rows: Sequence[dict[str, Any]], current: Any) -> Any:
-    """Best case F1, then best mean plagdet (pairs and PAN); the current value stays unless the best
-    beats it by more than one dev case of F1 (0.008) or by 0.01 plagdet at no loss of F1."""
+    """Best case F1, then best mean plagdet (pairs and PAN). The current value stays unless the best
+    reports no more negatives than it and beats it by more than one dev case of F1 (0.008) or, at equal
+    F1, by 0.015 plagdet (smaller differences are noise on ~100 dev positives)."""
 
     def f1(r: dict[str, Any]) -> float:
         return r["f1"] if not math.isnan(r["f1"]) else -1.0
@@ -55,11 +56,12 @@ def _pick(rows: Sequence[dict[str, Any]], current: Any) -> Any:
     def pd(r: dict[str, Any]) -> float:
         return (r["plagdet"] + r["pan_plagdet"]) / 2 if not math.isnan(r["pan_plagdet"]) else r["plagdet"]
 
-    best = max(rows, key=lambda r: (round(f1(r), 4), round(pd(r), 4), -abs(float(r["value"]) - float(current))))
     cur = next((r for r in rows if r["value"] == current), None)
+    allowed = [r for r in rows if cur is None or r["false_reports"] <= cur["false_reports"]]
+    best = max(allowed, key=lambda r: (round(f1(r), 4), round(pd(r), 4), -abs(float(r["value"]) - float(current))))
     if cur is None:
         return best["value"]
-    if f1(best) >= f1(cur) + 0.008 or (f1(best) >= f1(cur) and pd(best) >= pd(cur) + 0.01):
+    if f1(best) >= f1(cur) + 0.008 or (f1(best) >= f1(cur) and pd(best) >= pd(cur) + 0.015):
         return best["value"]
     return current
 

@@ -18,7 +18,7 @@ from eval.measures import PanScores
 eval_app = typer.Typer(
     help="Evaluate saring on real Indonesian data (../shared/data or SARING_EVAL_DATA).", no_args_is_help=True
 )
-console = Console()
+console = Console(width=150)
 
 QUICK_PER_KIND = 4
 QUICK_STS = 300
