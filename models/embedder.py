@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,6 +173,9 @@ class CachedEmbedder:
         self._memory: dict[str, np.ndarray] = {}
         self._memory_items = memory_items
         self.computed = 0
+        # One model call at a time: native engines are not guaranteed thread-safe, and two threads on
+        # two cores would only contend (the API serves requests from a thread pool).
+        self._lock = threading.Lock()
 
     def embed(self, texts: Sequence[str], *, kind: Kind = "passage") -> np.ndarray:
         keys = [f"{kind}:{content_hash(t)}" for t in texts]
@@ -183,7 +187,8 @@ class CachedEmbedder:
         if missing:
             first_text = {k: t for k, t in zip(keys, texts, strict=True)}
             order = sorted(missing, key=lambda k: len(first_text[k]))
-            vecs = self.inner.embed([first_text[k] for k in order], kind=kind)
+            with self._lock:
+                vecs = self.inner.embed([first_text[k] for k in order], kind=kind)
             new = dict(zip(order, vecs, strict=True))
             self.computed += len(new)
             if self.cache is not None:
