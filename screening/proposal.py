@@ -10,9 +10,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from screening.params import INPUT_KEYS
 
@@ -60,6 +60,22 @@ class Proposal(BaseModel):
     unassigned: str = ""
     source: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        """NUL characters are never text (they come from broken converters) and PostgreSQL refuses them."""
+        if not isinstance(data, dict):
+            return data
+
+        def clean(v: Any) -> Any:
+            if isinstance(v, str):
+                return v.replace("\x00", "")
+            if isinstance(v, dict):
+                return {clean(k): clean(x) for k, x in v.items()}
+            return v
+
+        return {k: clean(v) for k, v in data.items()}
+
     @field_validator("bagian")
     @classmethod
     def _known_keys(cls, v: dict[str, str]) -> dict[str, str]:
@@ -71,7 +87,7 @@ class Proposal(BaseModel):
     @field_validator("klaster")
     @classmethod
     def _lower(cls, v: str) -> str:
-        return v.strip().lower()
+        return v.strip().lower()[:50]  # longer is no known klaster anyway (the completeness check says so)
 
     @field_validator("replikasi_dari", "video", "sk", "kontak", "status")
     @classmethod

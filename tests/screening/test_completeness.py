@@ -189,3 +189,12 @@ def test_recommendation_order_and_evidence(seed_texts: list[str], params: Parame
         recommend(completeness=ok, duplicates=[_dup("other_region", 0.06, 30)], similar=[], novelty=None, params=rp)[0]
         == "perlu_klarifikasi"
     ), "small overlap with another region: ask, don't accuse"
+
+
+def test_nul_characters_and_overlong_klaster_are_cleaned_on_input() -> None:
+    """Broken converters leave NULs (PostgreSQL refuses them); an overlong klaster is still reported unknown."""
+    from screening.proposal import Proposal
+
+    p = Proposal(id="usulan\x00-1", judul="Judul\x00", klaster="K" * 80, bagian={"ringkasan": "Teks\x00 ringkasan."})
+    assert p.id == "usulan-1" and p.judul == "Judul" and p.bagian["ringkasan"] == "Teks ringkasan."
+    assert "\x00" not in p.text and len(p.klaster) == 50
