@@ -34,8 +34,18 @@ from rich.table import Table
 app = typer.Typer(help="saring: pre-screening of KIPP innovation proposals (evidence for humans, never a verdict).")
 corpus_app = typer.Typer(help="The archive of past innovations.")
 app.add_typer(corpus_app, name="corpus")
-eval_app = typer.Typer(help="Evaluation of detection and retrieval quality.")
-app.add_typer(eval_app, name="eval")
+
+
+@app.command(
+    "eval",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []},
+    add_help_option=False,
+)
+def eval_command(ctx: typer.Context) -> None:
+    """Evaluation of detection and retrieval quality: `saring eval --help` (the same as `python -m eval`)."""
+    from eval.commands import eval_app  # imported here: it loads the NLP stack, which other commands may not need
+
+    eval_app(args=ctx.args, prog_name="saring eval")
 
 console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
