@@ -52,7 +52,7 @@ from screening.render import (
     highlight,
     status_label,
 )
-from screening.results import Comparison, Duplicate, ProposalResult
+from screening.results import Comparison, DocumentRef, Duplicate, ProposalResult
 
 HERE = Path(__file__).parent
 TEMPLATES_DIR = HERE / "templates"
@@ -511,6 +511,45 @@ def _excerpt(text: str, start: int, end: int, limit: int = 160) -> str:
     return piece if len(piece) <= limit else piece[: limit - 1].rstrip() + "…"
 
 
+def stored_comparison(saring: Saring, a: str, b: str) -> tuple[Comparison, str | None] | None:
+    """The evidence saved with a's latest screening against b (what a's page lists), and a's batch id.
+
+    None when a has no stored result naming b with b's text; the page then aligns the two texts afresh.
+    """
+    found = saring.store.get_result_with_batch(a)
+    if found is None:
+        return None
+    result, batch_id = found
+    dup = next((d for d in result.duplicates if d.other_id == b and d.other_text is not None), None)
+    if dup is None or dup.other_text is None:
+        return None
+    cmp = Comparison(
+        a=DocumentRef(
+            id=result.id,
+            source="proposal",
+            judul=result.judul,
+            instansi=result.instansi,
+            tahun=result.tahun,
+            text=result.text,
+        ),
+        b=DocumentRef(
+            id=dup.other_id,
+            source="proposal" if dup.other_source == "batch" else "archive",
+            judul=dup.other_judul,
+            instansi=dup.other_instansi,
+            tahun=dup.other_tahun,
+            text=dup.other_text,
+        ),
+        relation=dup.relation,
+        match_type=dup.match_type,
+        share_a=dup.share,
+        share_b=dup.other_share,
+        passages=dup.passages,
+        template_passages=dup.template_passages,
+    )
+    return cmp, batch_id
+
+
 @router.get("/bandingkan", response_class=HTMLResponse)
 def compare_page(
     request: Request,
@@ -518,16 +557,34 @@ def compare_page(
     who: Staff,
     a: Annotated[str, Query(max_length=200)] = "",
     b: Annotated[str, Query(max_length=200)] = "",
+    ulang: bool = False,
 ) -> Response:
-    """Two documents (proposals or archive entries) side by side with their matching passages."""
+    """Two documents (proposals or archive entries) side by side with their matching passages.
+
+    When a's screening result lists b, its stored passages are shown (the evidence behind a's recommendation);
+    otherwise, or with `ulang=1`, the two stored texts are aligned now with the current parameters.
+    """
     a, b = a.strip(), b.strip()
     if not a or not b:
         return render(request, "compare.html.j2", who, view=None, a=a, b=b)
-    try:
-        cmp = saring.compare(a, b)
-    except KeyError as e:
-        raise _not_found(f"Dokumen tidak ditemukan: {e.args[0]}", who) from None
-    return render(request, "compare.html.j2", who, view=compare_view(cmp), a=a, b=b)
+    stored = None if ulang else stored_comparison(saring, a, b)
+    if stored is not None:
+        cmp, batch_id = stored
+    else:
+        try:
+            cmp, batch_id = saring.compare(a, b), None
+        except KeyError as e:
+            raise _not_found(f"Dokumen tidak ditemukan: {e.args[0]}", who) from None
+    return render(
+        request,
+        "compare.html.j2",
+        who,
+        view=compare_view(cmp),
+        a=a,
+        b=b,
+        from_result=stored is not None,
+        batch=saring.store.get_batch(batch_id) if batch_id else None,
+    )
 
 
 # ---------------------------------------------------------------- archive

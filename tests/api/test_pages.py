@@ -1,0 +1,472 @@
+"""The web pages through the ASGI app: login cookie, every page for every role, upload, filters, evidence shown.
+
+The browser flows (JavaScript, layout, printing) are in tests/e2e; these check what the server renders.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.pages import compare_view, flag_label, stored_comparison
+from saring.service import Saring
+from screening.results import Comparison, DocumentRef, Passage
+from tests.api.conftest import Keys, auth, sample_batch
+
+STAFF = ("admin", "secretariat", "judge")
+COPY, SOURCE, MISSING = "usulan-2025-06", "usulan-2025-05", "usulan-2025-12"
+
+
+def jsonl(*ids: str) -> bytes:
+    rows = {r["id"]: r for r in sample_batch()}
+    return "\n".join(json.dumps(rows[i], ensure_ascii=False) for i in ids).encode()
+
+
+@pytest.fixture(scope="module")
+def batch_id(client: TestClient, keys: Keys) -> str:
+    """The copy, its source and an incomplete proposal, uploaded through the dashboard's form."""
+    r = client.post(
+        "/halaman/unggah",
+        files={"berkas": ("tiga.jsonl", jsonl(SOURCE, COPY, MISSING), "application/jsonl")},
+        data={"nama": "Batch uji halaman", "tanggal": "2025-06-01"},
+        headers=auth(keys["secretariat"]),
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    assert r.headers["location"].startswith("/batch/b-")
+    return r.headers["location"].removeprefix("/batch/")
+
+
+@pytest.fixture()
+def browser(client: TestClient) -> Iterator[TestClient]:
+    """The shared client with an empty cookie jar, emptied again afterwards."""
+    client.cookies.clear()
+    yield client
+    client.cookies.clear()
+
+
+def pages(batch_id: str) -> dict[str, str]:
+    return {
+        "dashboard": "/",
+        "batch": f"/batch/{batch_id}",
+        "proposals": "/usulan",
+        "proposal": f"/usulan/{COPY}",
+        "compare_form": "/bandingkan",
+        "compare": f"/bandingkan?a={COPY}&b={SOURCE}",
+        "archive": "/arsip",
+        "archive_search": "/arsip?q=bank+sampah+tabungan&status=top99",
+    }
+
+
+def text_of(page: str) -> str:
+    """The visible text of a page, roughly: tags dropped, entities decoded, spaces collapsed."""
+    body = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", page)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+# ---------------------------------------------------------------- login and roles
+
+
+def test_login_sets_an_httponly_strict_cookie_and_logout_clears_it(browser: TestClient, keys: Keys) -> None:
+    r = browser.post("/masuk", data={"kunci": keys["judge"], "next": "/arsip"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/arsip"
+    cookie = r.headers["set-cookie"]
+    assert cookie.startswith(f"saring_key={keys['judge']};")
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Max-Age=43200" in cookie
+    assert "Secure" not in cookie, "plain-http deployments (and this test) must still get the cookie back"
+
+    r = browser.get("/arsip")
+    assert r.status_code == 200 and "Arsip inovasi terdahulu" in r.text
+    assert "Juri" in r.text, "the header names the role"
+    # The cookie also authenticates the JSON API (the batch page polls it).
+    assert browser.get("/api/v1/batches").status_code == 200
+
+    r = browser.post("/keluar", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/masuk?keluar=1"
+    assert 'saring_key=""' in r.headers["set-cookie"] and "Max-Age=0" in r.headers["set-cookie"]
+    browser.cookies.clear()  # what the browser does with Max-Age=0
+    assert browser.get("/arsip", follow_redirects=False).status_code == 303
+    assert "Anda telah keluar" in browser.get("/masuk?keluar=1").text
+
+
+@pytest.mark.parametrize(
+    ("key", "status", "message"),
+    [
+        ("", 401, "Masukkan kunci API Anda."),
+        ("srg_bukan-kunci-yang-benar", 401, "Kunci tidak dikenal atau sudah dicabut."),
+        ("portal", 403, "Kunci portal hanya dipakai melalui API"),
+    ],
+)
+def test_login_refuses_bad_and_portal_keys(
+    browser: TestClient, keys: Keys, key: str, status: int, message: str
+) -> None:
+    r = browser.post("/masuk", data={"kunci": keys.get(key, key), "next": "/"}, follow_redirects=False)
+    assert r.status_code == status
+    assert message in text_of(r.text)
+    assert "set-cookie" not in r.headers
+
+
+@pytest.mark.parametrize("target", ["//contoh.com/x", "https://contoh.com/", "/\\contoh.com", "javascript:alert(1)"])
+def test_login_only_follows_local_paths(browser: TestClient, keys: Keys, target: str) -> None:
+    r = browser.post("/masuk", data={"kunci": keys["secretariat"], "next": target}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/"
+
+
+def test_login_form_sends_a_logged_in_user_on(browser: TestClient, keys: Keys) -> None:
+    r = browser.get("/masuk?next=/arsip", headers=auth(keys["admin"]), follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/arsip"
+
+
+@pytest.mark.parametrize("name", sorted(pages("B")))
+def test_pages_without_a_key_go_to_the_login_form(browser: TestClient, batch_id: str, name: str) -> None:
+    url = pages(batch_id)[name]
+    r = browser.get(url, follow_redirects=False)
+    assert r.status_code == 303
+    assert r.headers["location"] == f"/masuk?next={quote(url, safe='')}"
+    form = browser.get(r.headers["location"])
+    assert form.status_code == 200 and f'name="next" value="{html.escape(url)}"' in form.text
+
+
+@pytest.mark.parametrize("role", [*STAFF, "portal"])
+@pytest.mark.parametrize("name", sorted(pages("B")))
+def test_every_page_for_every_role(client: TestClient, keys: Keys, batch_id: str, name: str, role: str) -> None:
+    r = client.get(pages(batch_id)[name], headers=auth(keys[role]), follow_redirects=False)
+    if role == "portal":
+        assert r.status_code == 403
+        assert "Akses ditolak" in r.text and "hanya untuk Admin, Sekretariat, Juri" in r.text
+    else:
+        assert r.status_code == 200, r.text[:500]
+    assert r.headers["content-type"].startswith("text/html")
+    assert '<html lang="id">' in r.text
+    assert r.headers["cache-control"] == "no-store"
+
+
+def test_upload_form_is_for_the_secretariat_only(client: TestClient, keys: Keys) -> None:
+    assert 'action="/halaman/unggah"' in client.get("/", headers=auth(keys["secretariat"])).text
+    assert 'action="/halaman/unggah"' in client.get("/", headers=auth(keys["admin"])).text
+    judge = client.get("/", headers=auth(keys["judge"]))
+    assert judge.status_code == 200 and 'action="/halaman/unggah"' not in judge.text
+    r = client.post(
+        "/halaman/unggah",
+        files={"berkas": ("x.jsonl", jsonl("usulan-2025-01"), "application/jsonl")},
+        headers=auth(keys["judge"]),
+    )
+    assert r.status_code == 403 and "Akses ditolak" in r.text and "Juri" in r.text
+
+
+# ---------------------------------------------------------------- upload
+
+
+@pytest.mark.parametrize(
+    ("files", "data", "status", "message"),
+    [
+        (None, {}, 400, "Pilih berkas batch yang akan diunggah."),
+        ({"berkas": ("catatan.exe", b"MZ", "application/octet-stream")}, {}, 415, "Jenis berkas .exe tidak didukung"),
+        ({"berkas": ("kosong.jsonl", b"", "application/jsonl")}, {}, 400, "Berkas kosong.jsonl kosong."),
+        ({"berkas": ("x.jsonl", b"{}", "application/jsonl")}, {"tanggal": "1 Juni"}, 400, "tidak valid"),
+    ],
+)
+def test_upload_problems_are_explained_in_indonesian(
+    client: TestClient,
+    keys: Keys,
+    files: dict[str, Any] | None,
+    data: dict[str, str],
+    status: int,
+    message: str,
+) -> None:
+    r = client.post("/halaman/unggah", files=files or {}, data=data, headers=auth(keys["secretariat"]))
+    assert r.status_code == status, r.text[:300]
+    assert message in text_of(r.text)
+    assert 'class="notice error"' in r.text, "the dashboard is shown again with the error"
+
+
+def test_an_unreadable_upload_becomes_a_batch_that_says_why(client: TestClient, keys: Keys) -> None:
+    r = client.post(
+        "/halaman/unggah",
+        files={"berkas": ("rusak.zip", b"PK\x03\x04 bukan zip", "application/zip")},
+        headers=auth(keys["secretariat"]),
+    )
+    assert r.status_code == 200 and r.url.path.startswith("/batch/")
+    page = text_of(r.text)
+    assert "Selesai" in page and "rusak.zip" in page
+    assert "Tidak ada usulan yang dapat disaring dari berkas ini." in page
+
+
+def test_upload_creates_a_batch_and_shows_it(client: TestClient, keys: Keys, batch_id: str) -> None:
+    r = client.get(f"/batch/{batch_id}", headers=auth(keys["judge"]))
+    page = text_of(r.text)
+    assert "Batch uji halaman" in page and "Selesai" in page and "Tanggal acuan 2025-06-01" in page
+    assert page.count("usulan-2025-") >= 3
+    for fmt in ("xlsx", "csv", "json", "html"):
+        href = f"/api/v1/batches/{batch_id}/report?format={fmt}"
+        assert f'href="{href}"' in r.text
+        assert client.get(href, headers=auth(keys["judge"])).status_code == 200
+    assert "data-batch-poll" not in r.text, "a finished batch is not polled"
+    listed = text_of(client.get("/", headers=auth(keys["judge"])).text)
+    assert "Batch uji halaman" in listed and "3 / 3" in listed
+
+
+def test_a_waiting_batch_shows_live_progress(client: TestClient, keys: Keys, service: Saring) -> None:
+    proposal = next(r for r in sample_batch() if r["id"] == "usulan-2025-02")
+    from screening.proposal import Proposal
+
+    service.store.create_batch("b-menunggu", name="Menunggu giliran", proposals=[Proposal(**proposal)], errors=[])
+    r = client.get("/batch/b-menunggu", headers=auth(keys["secretariat"]))
+    assert r.status_code == 200
+    assert 'data-batch-poll="/api/v1/batches/b-menunggu"' in r.text
+    assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in r.text, "works without JavaScript"
+    assert "0</b> dari <b data-progress-total>1</b>" in r.text
+    assert "Unduh laporan" not in r.text and 'id="tabel-usulan"' not in r.text
+
+
+def test_missing_documents_are_404_pages(client: TestClient, keys: Keys) -> None:
+    for url, message in [
+        ("/batch/b-tidak-ada", "Batch b-tidak-ada tidak ada."),
+        ("/usulan/usulan-tidak-ada", "Usulan usulan-tidak-ada belum disaring atau tidak ada."),
+        ("/bandingkan?a=usulan-2025-06&b=arsip-tidak-ada", "Dokumen tidak ditemukan"),
+    ]:
+        r = client.get(url, headers=auth(keys["judge"]))
+        assert r.status_code == 404 and "Tidak ditemukan" in r.text and message in text_of(r.text)
+
+
+# ---------------------------------------------------------------- table
+
+
+def rows_shown(page: str) -> list[str]:
+    return re.findall(r'<tr data-rekomendasi="[^"]+"[^>]*>\s*<td><a href="/usulan/([^"]+)"', page)
+
+
+def test_batch_table_filters_on_the_server_too(client: TestClient, keys: Keys, batch_id: str) -> None:
+    get = lambda q: client.get(f"/batch/{batch_id}{q}", headers=auth(keys["judge"])).text  # noqa: E731
+    assert sorted(rows_shown(get(""))) == [SOURCE, COPY, MISSING]
+    dup = get("?rekomendasi=indikasi_duplikasi")
+    assert COPY in rows_shown(dup) and MISSING not in rows_shown(dup)
+    assert rows_shown(get("?rekomendasi=tidak_lengkap")) == [MISSING]
+    assert rows_shown(get("?lengkap=tidak")) == [MISSING]
+    assert rows_shown(get("?tanda=salinan_daerah_lain&q=donggala")) == [COPY]
+    assert rows_shown(get("?klaster=kementerian")) == []
+    assert "Tidak ada usulan yang cocok" in get("?klaster=kementerian")
+    page = get("?wilayah=" + quote("Kabupaten Halmahera Utara, Provinsi Maluku Utara"))
+    assert rows_shown(page) == [MISSING]
+    assert "Menampilkan 1 dari 3 usulan." in text_of(page)
+
+
+def test_batch_table_columns(client: TestClient, keys: Keys, batch_id: str) -> None:
+    page = client.get(f"/batch/{batch_id}", headers=auth(keys["secretariat"])).text
+    row = re.search(rf'<tr data-rekomendasi="[^"]*"(?:(?!</tr>).)*?/usulan/{COPY}".*?</tr>', page, re.S)
+    assert row is not None
+    cells = text_of(row.group(0))
+    for expected in ("Indikasi duplikasi", "Salinan daerah lain", "Lengkap", "Instansi/daerah lain", "Kabupaten"):
+        assert expected in cells
+    assert re.search(r"4\d,\d %", cells), "highest overlap is the copy's share (about 45-50 %)"
+    assert 'data-sort="num"' in page and "data-sortable" in page
+
+
+def test_all_proposals_page_lists_every_result(client: TestClient, keys: Keys, batch_id: str) -> None:
+    page = client.get("/usulan", headers=auth(keys["admin"])).text
+    assert {SOURCE, COPY, MISSING} <= set(rows_shown(page))
+
+
+# ---------------------------------------------------------------- proposal page
+
+
+def test_proposal_page_shows_the_evidence(client: TestClient, keys: Keys, batch_id: str, service: Saring) -> None:
+    r = client.get(f"/usulan/{COPY}", headers=auth(keys["judge"]))
+    page = text_of(r.text)
+    result = service.store.get_result(COPY)
+    assert result is not None and result.recommendation == "indikasi_duplikasi"
+    # Metadata, stored fields included.
+    for expected in ("Pemerintah Kabupaten Donggala", "Tahun implementasi 2023", "Batch uji halaman", "Nomor SK"):
+        assert expected in page
+    # The recommendation and each of its reasons, as the screening wrote them.
+    assert "Rekomendasi: Indikasi duplikasi" in page
+    for reason in result.reasons:
+        assert " ".join(reason.message.split()) in page
+    # Completeness: every section with its status and reason.
+    for s in result.completeness.sections:
+        assert " ".join(s.message.split()) in page
+    # Overlaps: the copy's source with its relation, match type, share and a comparison link.
+    dup = next(d for d in result.duplicates if d.other_id == SOURCE)
+    assert f'href="/bandingkan?a={COPY}&amp;b={SOURCE}"' in r.text
+    row = re.search(rf'<tr id="[^"]*-dup-\d+">(?:(?!</tr>).)*?{SOURCE}.*?</tr>', r.text, re.S)
+    assert row is not None
+    cells = text_of(row.group(0))
+    assert "Instansi/daerah lain" in cells and "identik" in cells
+    assert f"{dup.share * 100:.1f} %".replace(".", ",") in cells
+    # Template-only overlaps are folded away, not listed as findings.
+    boiler = [d for d in result.duplicates if d.relation == "boilerplate"]
+    if boiler:
+        assert f"{len(boiler)} dokumen lain hanya berbagi teks templat" in page
+    # Similar past innovations with year, outcome and score.
+    for s in result.similar:
+        assert s.judul in page
+    assert "Kebaruan usulan ini" in page
+
+
+def test_evidence_links_point_at_elements_of_the_page(client: TestClient, keys: Keys, batch_id: str) -> None:
+    page = client.get(f"/usulan/{COPY}", headers=auth(keys["judge"])).text
+    targets = re.findall(r'<a href="#([^"]+)" class="small no-print">\[bukti\]</a>', page)
+    assert targets
+    for t in targets:
+        assert f'id="{t}"' in page, f"evidence link #{t} has no target"
+
+
+# ---------------------------------------------------------------- comparison
+
+
+def test_comparison_highlights_the_stored_evidence(
+    client: TestClient, keys: Keys, batch_id: str, service: Saring
+) -> None:
+    r = client.get(f"/bandingkan?a={COPY}&b={SOURCE}", headers=auth(keys["secretariat"]))
+    result = service.store.get_result(COPY)
+    assert result is not None
+    dup = next(d for d in result.duplicates if d.other_id == SOURCE)
+    assert dup.other_text is not None
+    assert "diambil dari hasil penyaringan" in text_of(r.text)
+    for i, p in enumerate(dup.passages):
+        for side, text, start, end in (
+            ("a", result.text, p.start, p.end),
+            ("b", dup.other_text, p.other_start, p.other_end),
+        ):
+            mark = re.search(rf'<mark class="m{i % 8}" id="c-d0-{side}{i}"([^>]*)>', r.text)
+            assert mark is not None, f"passage {i + 1} side {side} is not highlighted"
+            assert f'data-n="{i + 1}"' in mark.group(1) and f'data-match="{p.match_type}"' in mark.group(1)
+            assert f'data-twin="c-d0-{"b" if side == "a" else "a"}{i}"' in mark.group(1)
+            fragments = re.findall(rf'<mark[^>]*(?:id|data-of)="c-d0-{side}{i}"[^>]*>(.*?)</mark>', r.text, re.S)
+            shown = html.unescape(re.sub(r"<[^>]+>", "", "".join(fragments)))
+            assert " ".join(text[start:end].split()) in " ".join(shown.split()) or shown.strip() in text[start:end]
+    shown_a = text_of(r.text)
+    assert "Palu Barat" in shown_a and "Ulujadi" in shown_a
+    for _ in dup.template_passages:
+        assert 'class="tpl"' in r.text
+
+
+def test_comparison_recomputes_when_asked_or_without_stored_evidence(
+    client: TestClient, keys: Keys, batch_id: str
+) -> None:
+    r = client.get(f"/bandingkan?a={COPY}&b={SOURCE}&ulang=1", headers=auth(keys["judge"]))
+    assert r.status_code == 200 and "dihitung sekarang" in text_of(r.text)
+    assert 'id="c-d0-a0"' in r.text and 'id="c-d0-b0"' in r.text
+    r = client.get("/bandingkan?a=arsip-009&b=arsip-017", headers=auth(keys["judge"]))
+    assert r.status_code == 200 and "dihitung sekarang" in text_of(r.text)
+
+
+def test_stored_comparison_needs_a_result_that_names_the_other(service: Saring, batch_id: str) -> None:
+    assert stored_comparison(service, COPY, SOURCE) is not None
+    assert stored_comparison(service, COPY, "arsip-tidak-ada") is None
+    assert stored_comparison(service, "arsip-017", COPY) is None
+
+
+def test_compare_view_numbers_twins_and_greys_templates() -> None:
+    a = "Awal. Teks yang disalin sama persis. Kalimat templat UU 25/2009. Akhir."
+    b = "Lain. Kalimat templat UU 25/2009. Lalu: Teks yang disalin sama persis."
+    copied, tpl = "Teks yang disalin sama persis.", "Kalimat templat UU 25/2009."
+    cmp = Comparison(
+        a=DocumentRef(id="a", source="proposal", text=a),
+        b=DocumentRef(id="b", source="archive", text=b),
+        passages=[
+            Passage(
+                start=a.index(copied),
+                end=a.index(copied) + len(copied),
+                other_start=b.index(copied),
+                other_end=b.index(copied) + len(copied),
+                match_type="identical",
+                words=5,
+            )
+        ],
+        template_passages=[
+            Passage(
+                start=a.index(tpl),
+                end=a.index(tpl) + len(tpl),
+                other_start=b.index(tpl),
+                other_end=b.index(tpl) + len(tpl),
+                match_type="identical",
+            )
+        ],
+    )
+    v = compare_view(cmp)
+    assert 'id="c-d0-a0" data-n="1" data-twin="c-d0-b0"' in v.left and f">{copied}</mark>" in v.left
+    assert 'id="c-d0-b0" data-n="1" data-twin="c-d0-a0"' in v.right and f">{copied}</mark>" in v.right
+    assert '<mark class="tpl" id="c-d0-ta0"' in v.left and f">{tpl}</mark>" in v.left
+    assert re.sub(r"<[^>]+>", "", str(v.left)) == a, "the whole text is shown"
+    assert v.passages[0]["n"] == 1 and v.passages[0]["match"] == "identical"
+
+
+def test_comparison_escapes_document_text(client: TestClient, keys: Keys, batch_id: str) -> None:
+    row = {**next(r for r in sample_batch() if r["id"] == "usulan-2025-03"), "id": "usulan-xss"}
+    row["judul"] = "<script>alert('judul')</script>"
+    row["bagian"] = {**row["bagian"], "ringkasan": row["bagian"]["ringkasan"] + " <img src=x onerror=alert(1)>"}
+    r = client.post("/api/v1/proposals", json=row, headers=auth(keys["secretariat"]))
+    assert r.status_code == 201, r.text
+    for url in ("/usulan/usulan-xss", f"/bandingkan?a=usulan-xss&b={SOURCE}&ulang=1", "/usulan"):
+        r = client.get(url, headers=auth(keys["judge"]))
+        assert r.status_code == 200, url
+        assert "<script>alert" not in r.text and "<img src=x" not in r.text
+        assert "&lt;script&gt;alert" in r.text, url
+
+
+# ---------------------------------------------------------------- archive
+
+
+def archive_rows(page: str) -> list[dict[str, str]]:
+    """The result rows of the archive page: id, tahun, klaster, status (data attributes), in order."""
+    found = re.findall(
+        r'<tr data-id="([^"]*)" data-tahun="([^"]*)" data-klaster="([^"]*)" data-status="([^"]*)">', page
+    )
+    return [dict(zip(("id", "tahun", "klaster", "status"), row, strict=True)) for row in found]
+
+
+def test_archive_search_with_filters(client: TestClient, keys: Keys, service: Saring) -> None:
+    get = lambda q: client.get(f"/arsip{q}", headers=auth(keys["judge"])).text  # noqa: E731
+    entries = service.archive_context().entries
+    everything = get("")
+    assert "27 inovasi di arsip" in text_of(everything)
+    rows = archive_rows(everything)
+    assert sorted(r["id"] for r in rows) == sorted(e.id for e in entries)
+    assert [int(r["tahun"]) for r in rows] == sorted((e.tahun or 0 for e in entries), reverse=True), "newest first"
+
+    found = get("?q=" + quote("tabungan sampah warga untuk token listrik dan iuran BPJS"))
+    rows = archive_rows(found)
+    assert rows and rows[0]["id"] == "arsip-017", rows  # BASADIG, the bank sampah digital
+    assert "Kebaruan teks ini" in text_of(found)
+
+    for query, expected in [
+        ("?q=sampah&status=top45", {"status": "top45"}),
+        ("?q=" + quote("pelayanan warga") + "&klaster=kota", {"klaster": "kota"}),
+        ("?q=" + quote("pelayanan warga") + "&tahun=2023", {"tahun": "2023"}),
+        ("?tahun=2021", {"tahun": "2021"}),
+        ("?klaster=kota&status=top99", {"klaster": "kota", "status": "top99"}),
+    ]:
+        rows = archive_rows(get(query))
+        assert rows, query
+        for key, value in expected.items():
+            assert {r[key] for r in rows if r[key]} == {value}, (query, rows)
+    assert "sedikitnya 2 karakter" in text_of(get("?q=a"))
+
+
+# ---------------------------------------------------------------- static files and labels
+
+
+def test_static_files_are_served(client: TestClient) -> None:
+    css = client.get("/static/saring.css")
+    js = client.get("/static/saring.js")
+    assert css.status_code == 200 and "@media print" in css.text
+    assert js.status_code == 200 and "data-batch-poll" in js.text
+    assert "http://" not in js.text and "https://" not in css.text, "no CDN: everything is served from here"
+
+
+def test_flag_labels() -> None:
+    assert flag_label("salinan_daerah_lain") == "Salinan daerah lain"
+    assert flag_label("kebaruan_rendah") == "Kebaruan rendah"
+
+
+def test_pages_are_not_in_the_openapi_schema(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert not any(p in paths for p in ("/", "/masuk", "/batch/{batch_id}", "/bandingkan", "/arsip"))

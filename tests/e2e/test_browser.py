@@ -1,0 +1,395 @@
+"""The secretariat's and the judges' flows in a real browser (Debian's headless Chromium) against `saring serve`.
+
+Log in, upload the sample batch (a ZIP of corpus/sample/batch), watch it finish without reloading, filter and
+sort the table, open the flagged copy usulan-2025-06, open its comparison with usulan-2025-05 and check that
+the highlighted passages are exactly the paragraphs copied verbatim (known from the sample data, not from
+saring), that every passage has its numbered twin, and that clicking one scrolls the twin into view.
+Every page is saved as a PNG (and two as PDF) under artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+from selenium.webdriver.chrome.webdriver import WebDriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.print_page_options import PrintOptions
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from tests.e2e.conftest import SAMPLE, Server
+
+pytestmark = pytest.mark.e2e
+
+BATCH_TIMEOUT_S = 300.0
+COPY, SOURCE = "usulan-2025-06", "usulan-2025-05"
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def shot(d: WebDriver, artifacts: Path, name: str, *, full: bool = False) -> Path:
+    """The viewport as the user sees it on a 1366×768 screen; `full` adds the whole page."""
+    path = artifacts / f"{name}.png"
+    d.save_screenshot(str(path))
+    if full:
+        metrics = d.execute_cdp_cmd("Page.getLayoutMetrics", {})
+        size = metrics["cssContentSize"]
+        png = d.execute_cdp_cmd(
+            "Page.captureScreenshot",
+            {
+                "captureBeyondViewport": True,
+                "clip": {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 12000), "scale": 1},
+            },
+        )
+        (artifacts / f"{name}-penuh.png").write_bytes(base64.b64decode(png["data"]))
+    return path
+
+
+def wait(d: WebDriver, timeout: float = 30) -> WebDriverWait:
+    return WebDriverWait(d, timeout, poll_frequency=0.2)
+
+
+def login(d: WebDriver, server: Server, role: str) -> None:
+    d.get(f"{server.url}/masuk")
+    d.find_element(By.ID, "kunci").send_keys(server.keys[role])
+    d.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    wait(d).until(lambda x: "/masuk" not in x.current_url)
+
+
+def fits_the_screen(d: WebDriver) -> None:
+    """No horizontal scrolling at laptop width."""
+    scroll, inner = d.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+    assert scroll <= inner, f"{d.current_url}: page is {scroll}px wide in a {inner}px window"
+
+
+def no_console_errors(d: WebDriver) -> None:
+    errors = [e for e in d.get_log("browser") if e.get("level") == "SEVERE"]
+    assert not errors, f"{d.current_url}: browser console errors {errors}"
+
+
+def visible_rows(d: WebDriver) -> list[WebElement]:
+    return [tr for tr in d.find_elements(By.CSS_SELECTOR, "#tabel-usulan tbody tr") if tr.is_displayed()]
+
+
+def in_viewport(d: WebDriver, el: WebElement) -> bool:
+    """The element is on screen: inside the window and inside its scrolling text pane."""
+    return bool(
+        d.execute_script(
+            """const r = arguments[0].getBoundingClientRect();
+               const p = arguments[0].closest('.text').getBoundingClientRect();
+               return r.height > 0 && r.top >= Math.max(0, p.top) - 1 && r.top < Math.min(innerHeight, p.bottom);""",
+            el,
+        )
+    )
+
+
+HIGHLIGHTS_JS = """
+const pane = document.getElementById(arguments[0]);
+const walker = document.createTreeWalker(pane, NodeFilter.SHOW_TEXT);
+let text = "", ranges = [], n;
+while ((n = walker.nextNode())) {
+  let hl = false;
+  for (let el = n.parentElement; el && el !== pane; el = el.parentElement) {
+    if (el.tagName === "MARK" && !el.classList.contains("tpl")) { hl = true; break; }
+  }
+  if (hl) ranges.push([text.length, text.length + n.data.length]);
+  text += n.data;
+}
+return [text, ranges];
+"""
+
+
+def highlighted(d: WebDriver, pane_id: str) -> tuple[str, list[bool]]:
+    """The pane's text and, per character, whether a numbered passage (not template text) covers it."""
+    text, ranges = d.execute_script(HIGHLIGHTS_JS, pane_id)
+    mask = [False] * len(text)
+    for s, e in ranges:
+        mask[s:e] = [True] * (e - s)
+    return text, mask
+
+
+def passage_text(d: WebDriver, element_id: str) -> str:
+    """A passage's text: its element and any continuation fragments (`data-of`)."""
+    return str(
+        d.execute_script(
+            "return Array.from(document.querySelectorAll('[id=\"' + arguments[0] + '\"], [data-of=\"' + "
+            "arguments[0] + '\"]')).map(e => e.textContent).join('');",
+            element_id,
+        )
+    )
+
+
+def copied_paragraphs() -> list[str]:
+    """Ground truth from the sample data: the paragraphs of usulan-2025-06 found verbatim in usulan-2025-05."""
+    rows = {r["id"]: r for r in map(json.loads, (SAMPLE / "batch" / "proposals.jsonl").read_text("utf-8").splitlines())}
+    source = "\n".join(rows[SOURCE]["bagian"].values())
+    paragraphs = [p.strip() for t in rows[COPY]["bagian"].values() for p in t.split("\n") if p.strip()]
+    copied = [p for p in paragraphs if p in source]
+    assert len(copied) == 6, "the sample's case b copies two paragraphs each of kebaruan, implementasi, signifikansi"
+    return copied
+
+
+# ---------------------------------------------------------------- the secretariat's flow
+
+
+@pytest.fixture(scope="module")
+def screened(
+    browser: WebDriver, server: Server, artifacts: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """Log in as the secretariat, upload the sample batch as a ZIP, and wait for the page to show the table."""
+    d = browser
+    d.get(f"{server.url}/batch/tidak-ada")
+    assert "/masuk?next=" in d.current_url, "an unauthenticated page request must go to the login form"
+    shot(d, artifacts, "01-masuk")
+    d.find_element(By.ID, "kunci").send_keys("srg_bukan-kunci")
+    d.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    assert "Kunci tidak dikenal" in d.find_element(By.CSS_SELECTOR, ".notice.error").text
+    login(d, server, "secretariat")
+    d.get_log("browser")  # drop the expected 401 of the wrong key
+    d.get(f"{server.url}/")
+    assert d.find_element(By.TAG_NAME, "h1").text == "Batch penyaringan"
+    shot(d, artifacts, "02-beranda-sekretariat")
+
+    archive = tmp_path_factory.mktemp("upload") / "batch-sampel-2025.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for f in sorted((SAMPLE / "batch").iterdir()):
+            z.write(f, f.name)
+    d.find_element(By.ID, "berkas").send_keys(str(archive))
+    d.find_element(By.ID, "nama").send_keys("Sampel KIPP 2025")
+    started = time.monotonic()
+    d.find_element(By.CSS_SELECTOR, ".upload-form button[type=submit]").click()
+    wait(d).until(lambda x: "/batch/" in x.current_url)
+    batch_url = d.current_url
+    first_state = d.find_element(By.ID, "batch-state").text
+    shot(d, artifacts, "03-batch-berjalan")
+
+    # Watch without ever reloading: the page polls the API and reloads itself when the batch is done.
+    seen: list[tuple[str, str]] = []
+    deadline = time.monotonic() + BATCH_TIMEOUT_S
+    while not d.find_elements(By.ID, "tabel-usulan"):
+        assert time.monotonic() < deadline, f"batch not done after {BATCH_TIMEOUT_S:.0f} s; log: {server.log}"
+        try:
+            done = d.find_element(By.CSS_SELECTOR, "[data-progress-done]").text
+            msg = d.find_element(By.CSS_SELECTOR, "[data-progress-message]").text
+            if not seen or seen[-1] != (done, msg):
+                seen.append((done, msg))
+        except Exception:  # the page is reloading
+            pass
+        time.sleep(0.25)
+    assert d.current_url == batch_url
+    shot(d, artifacts, "04-batch-selesai")
+    return {"batch_url": batch_url, "first_state": first_state, "progress": seen, "secs": time.monotonic() - started}
+
+
+def test_batch_progress_then_sortable_filterable_table(
+    browser: WebDriver, screened: dict[str, Any], artifacts: Path
+) -> None:
+    d = browser
+    d.get(screened["batch_url"])
+    assert screened["first_state"] in ("Menunggu", "Berjalan", "Selesai")
+    assert screened["progress"], "the progress card was never seen"
+    assert d.find_element(By.ID, "batch-state").text == "Selesai"
+    rows = visible_rows(d)
+    assert len(rows) == 20, "18 JSONL proposals + the DOCX + the PDF"
+    assert "rusak.pdf" in d.find_element(By.TAG_NAME, "main").text, "the corrupt PDF is listed as a failed file"
+    fits_the_screen(d)
+    no_console_errors(d)
+
+    # Exports: each button downloads with the login cookie.
+    links = {a.text: a.get_attribute("href") for a in d.find_elements(By.CSS_SELECTOR, ".exports a")}
+    assert set(links) == {"XLSX", "CSV", "JSON", "HTML siap cetak"}
+    for label, href in links.items():
+        status, ctype = d.execute_async_script(
+            "const done = arguments[1];fetch(arguments[0]).then(r => done([r.status, r.headers.get('content-type')]));",
+            href,
+        )
+        assert status == 200, f"{label}: {status}"
+        assert ctype.split(";")[0] in {
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "text/csv",
+            "application/json",
+            "text/html",
+        }
+
+    # Filter in the browser: only the duplicates, the copy among them.
+    Select(d.find_element(By.ID, "f-rek")).select_by_value("indikasi_duplikasi")
+    rows = visible_rows(d)
+    assert rows and all(r.get_attribute("data-rekomendasi") == "indikasi_duplikasi" for r in rows)
+    ids = [r.find_element(By.TAG_NAME, "code").text for r in rows]
+    assert COPY in ids
+    assert d.find_element(By.CSS_SELECTOR, "[data-count-for]").text == f"Menampilkan {len(rows)} dari 20 usulan."
+    assert "rekomendasi=indikasi_duplikasi" in d.current_url, "the filter is kept in the address"
+
+    # Sort by the highest overlap, largest first (second click).
+    head = d.find_element(By.XPATH, "//th[button[normalize-space()='Tumpang tindih tertinggi']]")
+    head.find_element(By.TAG_NAME, "button").click()
+    head.find_element(By.TAG_NAME, "button").click()
+    assert head.get_attribute("aria-sort") == "descending"
+    shares = [float(r.find_elements(By.TAG_NAME, "td")[7].get_attribute("data-value") or 0) for r in visible_rows(d)]
+    assert shares == sorted(shares, reverse=True) and shares[0] > 0.4
+    shot(d, artifacts, "05-batch-tersaring-terurut")
+
+    Select(d.find_element(By.ID, "f-rek")).select_by_value("")
+    d.find_element(By.ID, "f-q").send_keys("donggala")
+    rows = visible_rows(d)
+    assert [r.find_element(By.TAG_NAME, "code").text for r in rows] == [COPY]
+    shot(d, artifacts, "06-batch-full", full=True)
+
+
+def test_flagged_proposal_page(browser: WebDriver, screened: dict[str, Any], artifacts: Path) -> None:
+    d = browser
+    d.get(screened["batch_url"])
+    d.find_element(By.LINK_TEXT, COPY).click()
+    wait(d).until(ec.url_contains(f"/usulan/{COPY}"))
+    main = d.find_element(By.TAG_NAME, "main").text
+    assert d.find_element(By.CSS_SELECTOR, ".page-head .badge").text == "Indikasi duplikasi"
+    for expected in (
+        "Data usulan",
+        "Kelengkapan",
+        "Tumpang tindih dengan dokumen lain",
+        "Inovasi terdahulu yang mirip",
+    ):
+        assert expected in main
+    row = d.find_element(By.XPATH, f"//table[contains(@class,'overlaps')]//tr[.//code[text()='{SOURCE}']]")
+    assert "Instansi/daerah lain" in row.text and "identik" in row.text
+    assert d.find_elements(By.CSS_SELECTOR, "[id$='-similar'] table tbody tr"), "similar past innovations listed"
+    fits_the_screen(d)
+    no_console_errors(d)
+    shot(d, artifacts, "07-usulan-ditandai")
+    shot(d, artifacts, "07-usulan-ditandai", full=True)
+
+
+def test_comparison_highlights_the_copied_passages(
+    browser: WebDriver, screened: dict[str, Any], artifacts: Path
+) -> None:
+    d = browser
+    d.get(screened["batch_url"].rsplit("/batch/", 1)[0] + f"/usulan/{COPY}")
+    row = d.find_element(By.XPATH, f"//table[contains(@class,'overlaps')]//tr[.//code[text()='{SOURCE}']]")
+    row.find_element(By.LINK_TEXT, "Bandingkan berdampingan").click()
+    wait(d).until(ec.presence_of_element_located((By.ID, "teks-a")))
+    assert f"a={COPY}" in d.current_url and f"b={SOURCE}" in d.current_url
+
+    left = d.find_elements(By.CSS_SELECTOR, "#teks-a mark[data-n]")
+    assert left, "no numbered passage on the left"
+    identical: list[str] = []
+    for m in left:
+        n, twin_id = m.get_attribute("data-n"), m.get_attribute("data-twin")
+        twin = d.find_element(By.ID, twin_id)
+        assert twin.find_element(By.XPATH, "ancestor::div[@id='teks-b']"), "the twin is in the other text"
+        assert twin.get_attribute("data-n") == n
+        assert twin.get_attribute("class").split()[0] == m.get_attribute("class").split()[0], "same colour"
+        if m.get_attribute("data-match") == "identical":
+            a_text, b_text = passage_text(d, m.get_attribute("id")), passage_text(d, twin_id)
+            assert " ".join(a_text.split()) == " ".join(b_text.split()), f"passage {n}: identical text differs"
+            identical.append(a_text)
+    assert "Palu Barat" in " ".join(identical), "the copied implementation paragraph is an identical passage"
+
+    # The highlighted text is the copied text: every copied paragraph is covered, little else is.
+    text, mask = highlighted(d, "teks-a")
+    copied_chars = [False] * len(text)
+    for p in copied_paragraphs():
+        at = text.find(p)
+        assert at >= 0, f"paragraph not in the shown text: {p[:60]}"
+        copied_chars[at : at + len(p)] = [True] * len(p)
+        covered = sum(mask[at : at + len(p)]) / len(p)
+        assert covered >= 0.95, f"only {covered:.0%} highlighted of the copied paragraph {p[:60]!r}"
+    outside = sum(h and not c for h, c in zip(mask, copied_chars, strict=True))
+    assert outside <= 0.05 * sum(mask), f"{outside} highlighted characters lie outside the copied paragraphs"
+    shown = "".join(ch for ch, h in zip(text, mask, strict=True) if h)
+    assert "Palu Barat" in shown and "Ulujadi" in shown
+    fits_the_screen(d)
+    no_console_errors(d)
+    shot(d, artifacts, "08-bandingkan")
+
+    # Clicking a passage scrolls its twin into view (pick one whose twin is off screen first).
+    target = None
+    for m in reversed(left):
+        d.execute_script("arguments[0].scrollIntoView({block: 'center'})", m)
+        if not in_viewport(d, d.find_element(By.ID, m.get_attribute("data-twin"))):
+            target = m
+            break
+    assert target is not None, "every twin was already on screen; the sample passages should be farther apart"
+    twin = d.find_element(By.ID, target.get_attribute("data-twin"))
+    target.click()
+    wait(d, 5).until(lambda _: in_viewport(d, twin))
+    assert "flash" in twin.get_attribute("class")
+    shot(d, artifacts, "09-bandingkan-setelah-klik")
+
+    # And back: clicking the twin brings the first passage into view again.
+    d.execute_script("document.getElementById('teks-a').scrollTop = 0")
+    twin.click()
+    wait(d, 5).until(lambda _: in_viewport(d, target))
+
+
+def test_prints_cleanly_to_pdf(browser: WebDriver, screened: dict[str, Any], artifacts: Path) -> None:
+    d = browser
+    base = screened["batch_url"].rsplit("/batch/", 1)[0]
+    for name, url in (
+        ("10-bandingkan-cetak", f"{base}/bandingkan?a={COPY}&b={SOURCE}"),
+        ("11-usulan-cetak", f"{base}/usulan/{COPY}"),
+    ):
+        d.get(url)
+        opts = PrintOptions()
+        opts.background = True
+        pdf = base64.b64decode(d.print_page(opts))
+        (artifacts / f"{name}.pdf").write_bytes(pdf)
+        reader = PdfReader(io.BytesIO(pdf))
+        text = "\n".join(page.extract_text() or "" for page in reader.pages)
+        assert "Keluar" not in text and "Saring tabel" not in text, "navigation and forms are not printed"
+        assert "bukan keputusan" in text
+        if name.startswith("10"):
+            assert len(reader.pages) >= 2, "both full texts are printed, not just the visible part of the panes"
+            flat = re.sub(r"\s+", " ", text)
+            assert "Palu Barat" in flat and "Ulujadi" in flat
+
+
+def test_archive_search(browser: WebDriver, screened: dict[str, Any], artifacts: Path) -> None:
+    d = browser
+    d.get(screened["batch_url"].rsplit("/batch/", 1)[0] + "/arsip")
+    assert "inovasi di arsip" in d.find_element(By.TAG_NAME, "main").text
+    d.find_element(By.ID, "q").send_keys("tabungan sampah warga untuk token listrik dan iuran BPJS")
+    Select(d.find_element(By.ID, "status")).select_by_value("top99")
+    d.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
+    wait(d).until(ec.url_contains("q="))
+    rows = d.find_elements(By.CSS_SELECTOR, "table.archive tbody tr")
+    assert rows and "BASADIG" in rows[0].text, "arsip-017 (bank sampah digital, Top 99) comes first"
+    assert all("Top 99" in r.text for r in rows)
+    fits_the_screen(d)
+    no_console_errors(d)
+    shot(d, artifacts, "12-arsip-cari")
+
+
+def test_judge_has_no_upload_and_portal_keys_open_no_page(
+    browser: WebDriver, screened: dict[str, Any], server: Server, artifacts: Path
+) -> None:
+    d = browser
+    d.get(f"{server.url}/")
+    d.find_element(By.CSS_SELECTOR, "header.site form button").click()  # Keluar
+    wait(d).until(ec.url_contains("/masuk"))
+    assert "Anda telah keluar" in d.find_element(By.TAG_NAME, "main").text
+    login(d, server, "judge")
+    d.get(f"{server.url}/")
+    assert not d.find_elements(By.ID, "berkas"), "judges do not upload"
+    assert d.find_elements(By.CSS_SELECTOR, "table.list a[href^='/batch/']"), "judges see the batches"
+    assert "Juri" in d.find_element(By.CSS_SELECTOR, "header.site .who").text
+    shot(d, artifacts, "13-beranda-juri")
+
+    d.find_element(By.CSS_SELECTOR, "header.site form button").click()
+    wait(d).until(ec.url_contains("/masuk"))
+    d.find_element(By.ID, "kunci").send_keys(server.keys["portal"])
+    d.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    assert "Kunci portal" in d.find_element(By.CSS_SELECTOR, ".notice.error").text
+    shot(d, artifacts, "14-portal-ditolak")
+    d.get(f"{server.url}/arsip")
+    assert "/masuk" in d.current_url, "no cookie was set for the portal key"
