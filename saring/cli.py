@@ -47,6 +47,7 @@ def eval_command(ctx: typer.Context) -> None:
 
     eval_app(args=ctx.args, prog_name="saring eval")
 
+
 console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 

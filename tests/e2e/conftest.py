@@ -145,6 +145,8 @@ def server(
 def browser_paths() -> tuple[str, str]:
     chromium = find_chromium()
     if chromium is None:
+        if os.environ.get("SARING_REQUIRE_BROWSER") == "1":
+            pytest.fail("no Chromium found and SARING_REQUIRE_BROWSER=1: run `bash .ci/browser-deps`", pytrace=False)
         pytest.skip(
             "!!! NO CHROMIUM FOUND: the browser tests did NOT run. Install Debian's browser and driver: "
             "`apt-get install -y chromium chromium-driver` (or set SARING_CHROMIUM / SARING_CHROMEDRIVER). !!!"
