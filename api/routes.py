@@ -343,10 +343,16 @@ def compare(
     response_model=ArchiveImportPublic,
     operation_id="importArchive",
     tags=["archive"],
-    responses=ERRORS,
+    responses={**ERRORS, 409: {"model": ErrorPublic, "description": "The same entry id occurs twice."}},
 )
 def import_archive(body: ArchiveImportCreate, saring: SaringDep, who: Writers) -> ArchiveImportPublic:
     """Add or update past innovations (idempotent: unchanged entries are left alone)."""
+    dup = body.duplicate_ids()
+    if dup:
+        shown = ", ".join(dup[:10]) + (" …" if len(dup) > 10 else "")
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, f"entry id(s) occur more than once in this request: {shown}; send each once"
+        )
     s = saring.import_archive_proposals([e.to_proposal(source="api") for e in body.entries])
     return ArchiveImportPublic(read=s.read, new_or_changed=s.new_or_changed, total=s.total, errors=s.errors)
 

@@ -6,9 +6,10 @@ that `report.json` holds and that every rendered report is made from.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from screening.proposal import Klaster, Proposal
 from screening.results import Comparison, FileError, ProposalResult, Recommendation, Relation, Similar
@@ -71,15 +72,13 @@ class ArchiveEntryCreate(ProposalCreate):
 
 
 class ArchiveImportCreate(_Strict):
+    """Entry ids must be unique within one request (answered with 409 otherwise)."""
+
     entries: list[ArchiveEntryCreate] = Field(min_length=1, max_length=5000)
 
-    @model_validator(mode="after")
-    def _unique(self) -> ArchiveImportCreate:
-        ids = [e.id for e in self.entries]
-        dup = sorted({i for i in ids if ids.count(i) > 1})
-        if dup:
-            raise ValueError(f"duplicate entry id(s): {', '.join(dup[:10])}")
-        return self
+    def duplicate_ids(self) -> list[str]:
+        counts = Counter(e.id for e in self.entries)
+        return sorted(i for i, n in counts.items() if n > 1)
 
 
 class ArchiveImportPublic(BaseModel):

@@ -141,3 +141,13 @@ def test_short_archive_query_uses_meaning_too(client: TestClient, keys: Keys) ->
         "/api/v1/archive/search", params={"q": "bank sampah", "status": "top45"}, headers=auth(keys["judge"])
     ).json()["items"]
     assert only45 and all(h["status"] == "top45" for h in only45)
+
+
+def test_archive_import_with_a_repeated_id_is_409_and_imports_nothing(
+    client: TestClient, keys: Keys, world: dict[str, Any]
+) -> None:
+    entry = {**world["rows"]["usulan-2025-02"], "id": "arsip-uji-ganda", "status": "peserta", "tahun": 2024}
+    r = client.post("/api/v1/archive", json={"entries": [entry, entry]}, headers=auth(keys["secretariat"]))
+    assert r.status_code == 409 and "arsip-uji-ganda" in r.json()["detail"]
+    found = client.get("/api/v1/archive/search", params={"q": entry["judul"]}, headers=auth(keys["judge"])).json()
+    assert all(h["id"] != "arsip-uji-ganda" for h in found["items"])
