@@ -92,7 +92,16 @@
   // ---- side by side: clicking a passage scrolls its twin (same number and colour, other text) into view
   var show = function (el) {
     if (!el) return;
-    el.scrollIntoView({ block: "center", inline: "nearest" });
+    var pane = el.closest(".text");
+    if (pane) {
+      // Scroll inside the text pane only (the page stays put), the passage a third of the way down.
+      var top = el.getBoundingClientRect().top - pane.getBoundingClientRect().top + pane.scrollTop;
+      pane.scrollTo({ top: Math.max(0, top - pane.clientHeight / 3) });
+      var r = pane.getBoundingClientRect();
+      if (r.top < 0 || r.bottom > window.innerHeight) pane.scrollIntoView({ block: "nearest" });
+    } else {
+      el.scrollIntoView({ block: "center", inline: "nearest" });
+    }
     el.classList.add("flash");
     setTimeout(function () { el.classList.remove("flash"); }, 1600);
   };

@@ -184,6 +184,8 @@ def screened(
             msg = d.find_element(By.CSS_SELECTOR, "[data-progress-message]").text
             if not seen or seen[-1] != (done, msg):
                 seen.append((done, msg))
+                if done.isdigit() and int(done) > 0 and not any(d_.isdigit() and int(d_) > 0 for d_, _ in seen[:-1]):
+                    shot(d, artifacts, "03b-batch-kemajuan")
         except Exception:  # the page is reloading
             pass
         time.sleep(0.25)
@@ -338,6 +340,7 @@ def test_prints_cleanly_to_pdf(browser: WebDriver, screened: dict[str, Any], art
     for name, url in (
         ("10-bandingkan-cetak", f"{base}/bandingkan?a={COPY}&b={SOURCE}"),
         ("11-usulan-cetak", f"{base}/usulan/{COPY}"),
+        ("12-batch-cetak", screened["batch_url"]),
     ):
         d.get(url)
         opts = PrintOptions()
@@ -348,6 +351,9 @@ def test_prints_cleanly_to_pdf(browser: WebDriver, screened: dict[str, Any], art
         text = "\n".join(page.extract_text() or "" for page in reader.pages)
         assert "Keluar" not in text and "Saring tabel" not in text, "navigation and forms are not printed"
         assert "bukan keputusan" in text
+        box = reader.pages[0].mediabox
+        if name.startswith(("10", "12")):
+            assert box.width > box.height, "comparisons and tables print in landscape"
         if name.startswith("10"):
             assert len(reader.pages) >= 2, "both full texts are printed, not just the visible part of the panes"
             flat = re.sub(r"\s+", " ", text)
@@ -367,7 +373,7 @@ def test_archive_search(browser: WebDriver, screened: dict[str, Any], artifacts:
     assert all("Top 99" in r.text for r in rows)
     fits_the_screen(d)
     no_console_errors(d)
-    shot(d, artifacts, "12-arsip-cari")
+    shot(d, artifacts, "13-arsip-cari")
 
 
 def test_judge_has_no_upload_and_portal_keys_open_no_page(
@@ -383,13 +389,13 @@ def test_judge_has_no_upload_and_portal_keys_open_no_page(
     assert not d.find_elements(By.ID, "berkas"), "judges do not upload"
     assert d.find_elements(By.CSS_SELECTOR, "table.list a[href^='/batch/']"), "judges see the batches"
     assert "Juri" in d.find_element(By.CSS_SELECTOR, "header.site .who").text
-    shot(d, artifacts, "13-beranda-juri")
+    shot(d, artifacts, "14-beranda-juri")
 
     d.find_element(By.CSS_SELECTOR, "header.site form button").click()
     wait(d).until(ec.url_contains("/masuk"))
     d.find_element(By.ID, "kunci").send_keys(server.keys["portal"])
     d.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
     assert "Kunci portal" in d.find_element(By.CSS_SELECTOR, ".notice.error").text
-    shot(d, artifacts, "14-portal-ditolak")
+    shot(d, artifacts, "15-portal-ditolak")
     d.get(f"{server.url}/arsip")
     assert "/masuk" in d.current_url, "no cookie was set for the portal key"
