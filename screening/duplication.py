@@ -327,7 +327,9 @@ def _paraphrase_passages(
         oe = max(b.chunks[g[1]].end for g in group)
         words = sum(a.chunks[g[0]].words for g in group)
         score = float(np.mean([g[2] for g in group]))
-        if words < params.paraphrase_min_passage_words and score < params.paraphrase_strong_cosine:
+        # The length rule holds on both sides, so the outcome does not depend on which text is `a`.
+        shorter = min(words, b.words_between(os_, oe))
+        if shorter < params.paraphrase_min_passage_words and score < params.paraphrase_strong_cosine:
             group.clear()
             return
         out.append(
