@@ -43,8 +43,11 @@ class Keys(dict[str, str]):
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Saring:
-    return make_service(tmp_path_factory.mktemp("api"), embedder)
+def service(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder, module_store_url: str) -> Iterator[Saring]:
+    """The service on a fresh store: every API module runs once on SQLite and once on PostgreSQL."""
+    s = make_service(tmp_path_factory.mktemp("api"), embedder, database_url=module_store_url)
+    yield s
+    s.store.close()
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from pypdf import PdfReader
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.print_page_options import PrintOptions
@@ -334,6 +335,22 @@ def test_comparison_highlights_the_copied_passages(
     wait(d, 5).until(lambda _: in_viewport(d, target))
 
 
+def print_to_pdf(d: WebDriver, url: str, *, attempts: int = 3) -> bytes:
+    """The page as the browser prints it. Headless Chromium now and then answers "Printing failed" for a
+    page that prints fine on the next try (seen once in ~6 runs, on different pages): load it again and retry."""
+    opts = PrintOptions()
+    opts.background = True
+    for attempt in range(1, attempts + 1):
+        d.get(url)
+        try:
+            return base64.b64decode(d.print_page(opts))
+        except WebDriverException as e:
+            if "Printing failed" not in str(e) or attempt == attempts:
+                raise
+            time.sleep(1)
+    raise AssertionError("unreachable")
+
+
 def test_prints_cleanly_to_pdf(browser: WebDriver, screened: dict[str, Any], artifacts: Path) -> None:
     d = browser
     base = screened["batch_url"].rsplit("/batch/", 1)[0]
@@ -342,10 +359,7 @@ def test_prints_cleanly_to_pdf(browser: WebDriver, screened: dict[str, Any], art
         ("11-usulan-cetak", f"{base}/usulan/{COPY}"),
         ("12-batch-cetak", screened["batch_url"]),
     ):
-        d.get(url)
-        opts = PrintOptions()
-        opts.background = True
-        pdf = base64.b64decode(d.print_page(opts))
+        pdf = print_to_pdf(d, url)
         (artifacts / f"{name}.pdf").write_bytes(pdf)
         reader = PdfReader(io.BytesIO(pdf))
         text = "\n".join(page.extract_text() or "" for page in reader.pages)
