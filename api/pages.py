@@ -635,6 +635,7 @@ def archive_page(
         k=k,
         hits=hits,
         novelty=novelty,
+        novelty_min_words=saring.params.similarity.novelty_min_words,
         error=error,
         total=len(entries),
         years=sorted({e.tahun for e in entries if e.tahun}, reverse=True),

@@ -206,7 +206,8 @@ def similar(
     if as_json:
         print(json.dumps({"novelty": novelty, "similar": [h.model_dump() for h in hits]}, ensure_ascii=False, indent=2))
         return
-    t = Table(title=f"Inovasi terdahulu yang mirip (kebaruan: {novelty if novelty is not None else '-'})")
+    shown = novelty if novelty is not None else f"- (hanya untuk teks ≥ {s.params.similarity.novelty_min_words} kata)"
+    t = Table(title=f"Inovasi terdahulu yang mirip (kebaruan: {shown})")
     for col in ("ID", "Judul", "Instansi", "Tahun", "Status", "Skor", "Dense", "Leksikal"):
         t.add_column(col)
     for h in hits:

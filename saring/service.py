@@ -310,6 +310,8 @@ class Saring:
                 )
 
             hits = [h for h in hits if keep(h)][:k]
+        if d.n_words < self.params.similarity.novelty_min_words:
+            return hits, None  # the novelty band holds for whole proposals only (parameters.yaml)
         return hits, ctx.catalog.novelty(v, exclude=exclude_id)
 
     def info(self) -> dict[str, Any]:

@@ -65,6 +65,7 @@ class SimilarityParams(_Strict):
     candidates_per_retriever: int = Field(50, ge=1)
     novelty_floor_cosine: float = Field(0.75, ge=-1, le=1)
     novelty_ceiling_cosine: float = Field(0.95, ge=-1, le=1)
+    novelty_min_words: int = Field(300, ge=0)
     top_statuses: list[str] = Field(default_factory=lambda: ["top99", "top45"])
 
     @model_validator(mode="after")

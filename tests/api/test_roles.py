@@ -137,6 +137,7 @@ def test_short_archive_query_uses_meaning_too(client: TestClient, keys: Keys) ->
     r = client.get("/api/v1/archive/search", params={"q": "bank sampah"}, headers=auth(keys["judge"])).json()
     top = r["items"][0]
     assert top["id"] == "arsip-017" and top["dense_score"] > 0.5 and top["lexical_score"] > 0
+    assert r["novelty"] is None, "the novelty band is calibrated on whole proposals, not on two words"
     only45 = client.get(
         "/api/v1/archive/search", params={"q": "bank sampah", "status": "top45"}, headers=auth(keys["judge"])
     ).json()["items"]
@@ -151,3 +152,8 @@ def test_archive_import_with_a_repeated_id_is_409_and_imports_nothing(
     assert r.status_code == 409 and "arsip-uji-ganda" in r.json()["detail"]
     found = client.get("/api/v1/archive/search", params={"q": entry["judul"]}, headers=auth(keys["judge"])).json()
     assert all(h["id"] != "arsip-uji-ganda" for h in found["items"])
+
+
+def test_a_whole_proposal_gets_a_novelty_estimate(client: TestClient, keys: Keys, world: dict[str, Any]) -> None:
+    r = client.get("/api/v1/proposals/usulan-2025-05/similar", headers=auth(keys["judge"]))
+    assert r.status_code == 200 and isinstance(r.json()["novelty"], float)
