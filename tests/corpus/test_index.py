@@ -66,7 +66,10 @@ def test_make_index_kinds() -> None:
     import faiss
 
     assert isinstance(faiss.downcast_index(make_index(8).index), faiss.IndexFlatIP)
-    assert isinstance(faiss.downcast_index(make_index(8, expected_size=60_000).index), faiss.IndexHNSWFlat)
+    below = index_mod.HNSW_THRESHOLD - 1
+    assert isinstance(faiss.downcast_index(make_index(8, expected_size=below).index), faiss.IndexFlatIP)
+    at = index_mod.HNSW_THRESHOLD
+    assert isinstance(faiss.downcast_index(make_index(8, expected_size=at).index), faiss.IndexHNSWFlat)
     assert isinstance(faiss.downcast_index(make_index(8, kind="hnsw").index), faiss.IndexHNSWFlat)
     assert isinstance(faiss.downcast_index(make_index(8, kind="flat", expected_size=60_000).index), faiss.IndexFlatIP)
     with pytest.raises(ValueError):
