@@ -68,6 +68,11 @@ def login(d: WebDriver, server: Server, role: str) -> None:
     wait(d).until(lambda x: "/masuk" not in x.current_url)
 
 
+def error_notice(d: WebDriver) -> str:
+    """The error message of the page the last click submitted (waits: a click does not wait for the load)."""
+    return str(wait(d).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".notice.error"))).text)
+
+
 def fits_the_screen(d: WebDriver) -> None:
     """No horizontal scrolling at laptop width."""
     scroll, inner = d.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
@@ -155,7 +160,7 @@ def screened(
     shot(d, artifacts, "01-masuk")
     d.find_element(By.ID, "kunci").send_keys("srg_bukan-kunci")
     d.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    assert "Kunci tidak dikenal" in d.find_element(By.CSS_SELECTOR, ".notice.error").text
+    assert "Kunci tidak dikenal" in error_notice(d)
     login(d, server, "secretariat")
     d.get_log("browser")  # drop the expected 401 of the wrong key
     d.get(f"{server.url}/")
@@ -409,7 +414,7 @@ def test_judge_has_no_upload_and_portal_keys_open_no_page(
     wait(d).until(ec.url_contains("/masuk"))
     d.find_element(By.ID, "kunci").send_keys(server.keys["portal"])
     d.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    assert "Kunci portal" in d.find_element(By.CSS_SELECTOR, ".notice.error").text
+    assert "Kunci portal" in error_notice(d)
     shot(d, artifacts, "15-portal-ditolak")
     d.get(f"{server.url}/arsip")
     assert "/masuk" in d.current_url, "no cookie was set for the portal key"
