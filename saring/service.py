@@ -310,9 +310,7 @@ class Saring:
                 )
 
             hits = [h for h in hits if keep(h)][:k]
-        if d.n_words < self.params.similarity.novelty_min_words:
-            return hits, None  # the novelty band holds for whole proposals only (parameters.yaml)
-        return hits, ctx.catalog.novelty(v, exclude=exclude_id)
+        return hits, ctx.catalog.novelty(v, words=d.n_words, exclude=exclude_id)
 
     def info(self) -> dict[str, Any]:
         idx_path = self._index_path() if self._embedder is not None else None

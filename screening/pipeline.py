@@ -245,7 +245,7 @@ class BatchScreener:
         vec = doc_vector(doc.vectors) if doc.vectors is not None else np.zeros(0, dtype=np.float32)
         similar = self.archive.catalog.search(text=p.text, vector=vec, exclude_id=p.id)
         sources = {e.id for e in self.archive.entries if p.is_replication and declares_replication_of(p, e)}
-        novelty = self.archive.catalog.novelty(vec, exclude={p.id, *sources})
+        novelty = self.archive.catalog.novelty(vec, words=doc.n_words, exclude={p.id, *sources})
         rec, reasons = recommend(
             completeness=completeness,
             duplicates=duplicates,

@@ -90,12 +90,13 @@ class ArchiveCatalog:
             )
         return out
 
-    def novelty(self, vector: np.ndarray, *, exclude: str | Collection[str] | None = None) -> float | None:
+    def novelty(self, vector: np.ndarray, *, words: int, exclude: str | Collection[str] | None = None) -> float | None:
         """1 at or below the floor cosine to the closest past top innovation, 0 at or above the ceiling.
+        None for texts under `novelty_min_words` (`words` long): the band was calibrated on whole proposals.
         `exclude`: the proposal itself and a declared replication source (a replication is judged on its
         faktor pembeda, not on novelty against its own source)."""
         mask = self.top_mask & ~self._exclude(exclude)
-        if not mask.any() or not vector.size:
+        if not mask.any() or not vector.size or words < self.params.novelty_min_words:
             return None
         best = float((self.doc_vectors[mask] @ vector).max())
         lo, hi = self.params.novelty_floor_cosine, self.params.novelty_ceiling_cosine

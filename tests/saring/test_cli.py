@@ -95,6 +95,13 @@ def test_incomplete_or_ineligible(report: dict[str, Any], pid: str) -> None:
     assert _p(report, pid)["recommendation"] == "tidak_lengkap"
 
 
+def test_novelty_only_for_whole_proposals(report: dict[str, Any]) -> None:
+    """usulan-2025-12 has 180 words (most sections missing): below novelty_min_words, so no estimate."""
+    assert _p(report, "usulan-2025-12")["novelty"] is None
+    assert _p(report, "usulan-2025-01")["novelty"] == 1.0
+    assert _p(report, "usulan-2025-08")["novelty"] == 0.0, "the paraphrase of arsip-017 is not novel"
+
+
 @pytest.mark.parametrize("pid", ["usulan-2025-15", "usulan-2025-16", "usulan-2025-18"])
 def test_needs_clarification(report: dict[str, Any], pid: str) -> None:
     assert _p(report, pid)["recommendation"] == "perlu_klarifikasi"
