@@ -159,6 +159,7 @@ class Stages:
         "Menganalisis teks": "analyse",
         "Membuat embedding": "embed",
         "Mengenali teks templat dan kandidat": "candidate index",
+        "Mengindeks arsip": "archive index",
         "Menyaring proposal": "screen loop",
     }
 

@@ -48,6 +48,7 @@ from models.text import clean_text, sentences
 from screening.duplication import (
     CandidateIndex,
     PairMatch,
+    TermWeights,
     align,
     boilerplate_shingles,
     candidate_pairs,
@@ -497,7 +498,7 @@ class Outcome:
     match_obj: PairMatch
 
 
-def detect_case(p: Prepared, params: Parameters, boiler: set[int], weights: dict[str, float]) -> Outcome:
+def detect_case(p: Prepared, params: Parameters, boiler: set[int], weights: TermWeights) -> Outcome:
     """Candidate retrieval (MinHash-LSH + dense) between a and b, then alignment when a candidate."""
     dp = params.duplication
     lsh = CandidateIndex.build([p.da, p.db], params=dp, boiler=boiler)

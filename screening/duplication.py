@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -46,13 +46,23 @@ def boilerplate_shingles(
 ) -> set[int]:
     """Shingles that are template text: in declared templates, or in at least
     max(boilerplate_min_docs, boilerplate_df * len(docs)) documents."""
-    df: Counter[int] = Counter()
-    for d in docs:
-        df.update(set(d.shingles.tolist()))
-    cut = max(params.boilerplate_min_docs, int(np.ceil(params.boilerplate_df * len(docs))))
+    df = _shingle_df(docs)
+    cut = template_cut(len(docs), params)
     out = {h for h, c in df.items() if c >= cut}
     out.update(declared)
     return out
+
+
+def template_cut(n_docs: int, params: DuplicationParams) -> int:
+    """How many documents a shingle must be in to count as template text."""
+    return max(params.boilerplate_min_docs, int(np.ceil(params.boilerplate_df * n_docs)))
+
+
+def _shingle_df(docs: Iterable[DocFeatures]) -> Counter[int]:
+    df: Counter[int] = Counter()
+    for d in docs:
+        df.update(set(d.shingles.tolist()))
+    return df
 
 
 def _mask(d: DocFeatures, boiler: set[int]) -> np.ndarray:
@@ -64,10 +74,15 @@ def _mask(d: DocFeatures, boiler: set[int]) -> np.ndarray:
 
 def chunk_template_share(d: DocFeatures, mask: np.ndarray) -> np.ndarray:
     """Share of each chunk's shingles that are template text (1.0 for chunks without shingles)."""
+    if not d.chunk_shingles:
+        return np.ones(0, dtype=np.float32)
+    bounds = np.asarray(d.chunk_shingles, dtype=np.int64)
+    sizes = bounds[:, 1] - bounds[:, 0]
+    csum = np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
+    counts = csum[bounds[:, 1]] - csum[bounds[:, 0]]
     out = np.ones(len(d.chunks), dtype=np.float32)
-    for i, (lo, hi) in enumerate(d.chunk_shingles):
-        if hi > lo:
-            out[i] = float(mask[lo:hi].mean())
+    has = sizes > 0
+    out[has] = (counts[has] / sizes[has]).astype(np.float32)
     return out
 
 
@@ -85,6 +100,20 @@ def _permutations(num_perm: int) -> Any:
     return MinHash(num_perm=num_perm, hashfunc=_identity, scheme="affine64").permutations
 
 
+@lru_cache(maxsize=8)
+def _lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    """The (bands, rows) datasketch picks for a threshold; worked out once (a numeric integration that
+    took 70 ms per index, i.e. per screened proposal)."""
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    return lsh.b, lsh.r
+
+
+def _new_lsh(params: DuplicationParams) -> MinHashLSH:
+    return MinHashLSH(
+        num_perm=params.minhash_num_perm, params=_lsh_bands(params.lsh_threshold, params.minhash_num_perm)
+    )
+
+
 def _minhash(values: np.ndarray, num_perm: int) -> MinHash:
     m = MinHash(num_perm=num_perm, hashfunc=_identity, scheme="affine64", permutations=_permutations(num_perm))
     m.update_batch(values)
@@ -97,26 +126,149 @@ class CandidateIndex:
 
     lsh: MinHashLSH
     hashes: dict[ChunkRef, MinHash]
+    base: CandidateIndex | None = None
+    stale: frozenset[ChunkRef] = frozenset()
 
     @classmethod
     def build(cls, docs: Iterable[DocFeatures], *, params: DuplicationParams, boiler: set[int]) -> CandidateIndex:
-        lsh = MinHashLSH(threshold=params.lsh_threshold, num_perm=params.minhash_num_perm)
+        return cls.of_chunks(((d, ci) for d in docs for ci in range(len(d.chunks))), params=params, boiler=boiler)
+
+    @classmethod
+    def of_chunks(
+        cls,
+        chunks: Iterable[tuple[DocFeatures, int]],
+        *,
+        params: DuplicationParams,
+        boiler: set[int],
+        keep_hashes: bool = True,
+        base: CandidateIndex | None = None,
+        stale: frozenset[ChunkRef] = frozenset(),
+    ) -> CandidateIndex:
+        """An index of some documents' chunks. `base`: an index whose hits are also returned, except
+        its `stale` chunks (indexed here anew). `keep_hashes=False` keeps no signatures (an index
+        that is searched but never queried by its own chunks, e.g. the archive's)."""
+        lsh = _new_lsh(params)
         hashes: dict[ChunkRef, MinHash] = {}
+        masks: dict[str, np.ndarray] = {}
         with lsh.insertion_session() as session:
-            for d in docs:
-                mask = _mask(d, boiler)
-                for ci, (lo, hi) in enumerate(d.chunk_shingles):
-                    vals = d.shingles[lo:hi][~mask[lo:hi]]
-                    if len(vals) < 2:
-                        continue
-                    m = _minhash(np.unique(vals), params.minhash_num_perm)
+            for d, ci in chunks:
+                mask = masks.get(d.key)
+                if mask is None:
+                    mask = masks[d.key] = _mask(d, boiler)
+                lo, hi = d.chunk_shingles[ci]
+                vals = d.shingles[lo:hi][~mask[lo:hi]]
+                if len(vals) < 2:
+                    continue
+                m = _minhash(np.unique(vals), params.minhash_num_perm)
+                if keep_hashes:
                     hashes[(d.key, ci)] = m
-                    session.insert((d.key, ci), m)
-        return cls(lsh=lsh, hashes=hashes)
+                session.insert((d.key, ci), m)
+        return cls(lsh=lsh, hashes=hashes, base=base, stale=stale)
 
     def query(self, ref: ChunkRef) -> list[ChunkRef]:
         m = self.hashes.get(ref)
-        return [] if m is None else [r for r in self.lsh.query(m) if r[0] != ref[0]]
+        if m is None:
+            return []
+        hits = set(self.lsh.query(m))
+        if self.base is not None:
+            hits.update(r for r in self.base.lsh.query(m) if r not in self.stale)
+        return [r for r in hits if r[0] != ref[0]]
+
+
+class CollectionIndex:
+    """A fixed collection (the archive) prepared once: document frequencies of its shingles and
+    content terms, and a MinHash-LSH of its chunks under its own template shingles. `extend(batch)`
+    gives exactly what building over collection + batch from scratch gives, re-hashing only the
+    collection chunks whose template status changes, so that screening one proposal does not
+    recount and re-hash 10,000 archive entries."""
+
+    def __init__(self, docs: Sequence[DocFeatures], *, params: DuplicationParams, declared: Iterable[int]) -> None:
+        self.params = params
+        self.declared = frozenset(declared)
+        self.source: object = None
+        """The parameters object this was last checked against (the caller's cache key)."""
+        self.docs = {d.key: d for d in docs}
+        self.n_docs = len(self.docs)
+        doc_sets = [np.unique(d.shingles) for d in docs]
+        shingles, df = np.unique(np.concatenate(doc_sets) if doc_sets else np.zeros(0, np.uint64), return_counts=True)
+        self.shingles: np.ndarray = shingles  # sorted distinct shingles of the collection
+        self.df: np.ndarray = df.astype(np.int32)  # in how many documents each one is
+        # Postings: for each distinct (shingle, chunk), sorted by shingle, to find the chunks a shingle is in.
+        self.chunk_refs: list[tuple[DocFeatures, int]] = []
+        post_sh: list[np.ndarray] = []
+        post_ch: list[np.ndarray] = []
+        for d in docs:
+            for ci, (lo, hi) in enumerate(d.chunk_shingles):
+                if hi > lo:
+                    u = np.unique(d.shingles[lo:hi])
+                    post_sh.append(u)
+                    post_ch.append(np.full(len(u), len(self.chunk_refs), dtype=np.int32))
+                self.chunk_refs.append((d, ci))
+        sh = np.concatenate(post_sh) if post_sh else np.zeros(0, np.uint64)
+        order = np.argsort(sh, kind="stable")
+        self._post_sh = sh[order]
+        self._post_ch = (np.concatenate(post_ch) if post_ch else np.zeros(0, np.int32))[order]
+        self.term_df: Counter[str] = Counter()
+        for d in docs:
+            self.term_df.update(set(d.content_norms))
+        self.boiler = self._template(template_cut(self.n_docs, params), Counter())
+        self.index = CandidateIndex.of_chunks(self.chunk_refs, params=params, boiler=self.boiler, keep_hashes=False)
+
+    def _df_of(self, hashes: np.ndarray) -> np.ndarray:
+        """Collection document frequency of each hash (0 where the collection lacks it)."""
+        if len(self.shingles) == 0:
+            return np.zeros(len(hashes), dtype=np.int64)
+        pos = np.minimum(np.searchsorted(self.shingles, hashes), len(self.shingles) - 1)
+        return np.where(self.shingles[pos] == hashes, self.df[pos], 0).astype(np.int64)
+
+    def _template(self, cut: int, extra: Counter[int]) -> set[int]:
+        """Template shingles when `extra` (batch document frequencies) joins the collection."""
+        out = set(self.shingles[self.df >= cut].tolist())
+        if extra:
+            hs = np.fromiter(extra.keys(), dtype=np.uint64, count=len(extra))
+            cs = np.fromiter(extra.values(), dtype=np.int64, count=len(extra))
+            out.update(hs[cs + self._df_of(hs) >= cut].tolist())
+        out.update(self.declared)
+        return out
+
+    def _chunks_with(self, hashes: Iterable[int]) -> list[int]:
+        """Collection chunks (numbers into chunk_refs) that contain any of the shingles."""
+        hs = np.fromiter(hashes, dtype=np.uint64)
+        lo = np.searchsorted(self._post_sh, hs, side="left")
+        hi = np.searchsorted(self._post_sh, hs, side="right")
+        found: set[int] = set()
+        for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
+            if b > a:
+                found.update(self._post_ch[a:b].tolist())
+        return sorted(found)
+
+    def extend(self, batch: Sequence[DocFeatures]) -> tuple[set[int], CandidateIndex, TermWeights]:
+        """Template shingles, candidate index and term weights of collection + batch (the batch's
+        chunks are indexed with signatures, so they can be queried)."""
+        if any(d.key in self.docs for d in batch):
+            raise ValueError("a batch document has the key of a collection document")
+        cut = template_cut(self.n_docs + len(batch), self.params)
+        boiler = self._template(cut, _shingle_df(batch))
+        changed = boiler ^ self.boiler
+        stale = [self.chunk_refs[i] for i in self._chunks_with(changed)] if changed else []
+        chunks = [(d, ci) for d in batch for ci in range(len(d.chunks))] + stale
+        index = CandidateIndex.of_chunks(
+            chunks,
+            params=self.params,
+            boiler=boiler,
+            base=self.index,
+            stale=frozenset((d.key, ci) for d, ci in stale),
+        )
+        return boiler, index, self.term_weights(batch)
+
+    def term_weights(self, batch: Iterable[DocFeatures]) -> TermWeights:
+        """`term_weights` over the collection plus some documents."""
+        extra: Counter[str] = Counter()
+        n = self.n_docs
+        for d in batch:
+            n += 1
+            extra.update(set(d.content_norms))
+        return TermWeights(self.term_df, extra, n)
 
 
 def candidate_pairs(
@@ -261,7 +413,44 @@ def _covered(spans: Iterable[tuple[int, int]], length: int) -> np.ndarray:
     return cov
 
 
-def term_weights(docs: Iterable[DocFeatures]) -> dict[str, float]:
+class TermWeights(Mapping[str, float]):
+    """Smoothed inverse document frequency of content lemmas, log(1 + N/df), over a collection counted
+    once (`base`) plus a few more documents (`extra`); computed on lookup, so adding one proposal to
+    a 10,000-entry archive does not rebuild a dictionary of its whole vocabulary."""
+
+    def __init__(self, base: Mapping[str, int], extra: Mapping[str, int], n_docs: int) -> None:
+        self._base = base
+        self._extra = extra
+        self.n_docs = n_docs
+        lowest = [c + base.get(t, 0) for t, c in extra.items()]
+        if base:
+            low = min(base.values())
+            if any(c == low and t not in extra for t, c in base.items()):
+                lowest.append(low)
+            else:
+                lowest.extend(c + extra.get(t, 0) for t, c in base.items())
+        # The weight of a term no document has: that of the rarest term (as unseen words are rare).
+        self.default = math.log1p(n_docs / min(lowest)) if lowest else 1.0
+
+    def get(self, term: str, default: float | None = None) -> float | None:  # type: ignore[override]
+        c = self._base.get(term, 0) + self._extra.get(term, 0)
+        return math.log1p(self.n_docs / c) if c else default
+
+    def __getitem__(self, term: str) -> float:
+        w = self.get(term)
+        if w is None:
+            raise KeyError(term)
+        return w
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._base
+        yield from (t for t in self._extra if t not in self._base)
+
+    def __len__(self) -> int:
+        return len(self._base) + sum(1 for t in self._extra if t not in self._base)
+
+
+def term_weights(docs: Iterable[DocFeatures]) -> TermWeights:
     """Smoothed inverse document frequency of content lemmas, log(1 + N/df): words every proposal uses
     (inovasi, pelayanan, anggaran) count little as lexical support for a paraphrase, names and numbers much."""
     df: Counter[str] = Counter()
@@ -269,18 +458,18 @@ def term_weights(docs: Iterable[DocFeatures]) -> dict[str, float]:
     for d in docs:
         n += 1
         df.update(set(d.content_norms))
-    return {t: math.log1p(n / c) for t, c in df.items()}
+    return TermWeights(df, {}, n)
 
 
-def _support(terms_a: set[str], terms_b: set[str], weights: Mapping[str, float] | None) -> float:
+def _support(terms_a: set[str], terms_b: set[str], weights: TermWeights | None) -> float:
     """Share of chunk a's content lemmas (weighted by `weights` when given) that chunk b also has."""
     if not terms_a:
         return 1.0
     if weights is None:
         return len(terms_a & terms_b) / len(terms_a)
-    default = max(weights.values(), default=1.0)
-    total = sum(weights.get(t, default) for t in terms_a)
-    return sum(weights.get(t, default) for t in terms_a & terms_b) / total if total else 0.0
+    default = weights.default
+    total = sum(weights.get(t, default) or 0.0 for t in terms_a)
+    return sum(weights.get(t, default) or 0.0 for t in terms_a & terms_b) / total if total else 0.0
 
 
 def _paraphrase_passages(
@@ -290,7 +479,7 @@ def _paraphrase_passages(
     a_tmpl: np.ndarray,
     b_tmpl: np.ndarray,
     params: DuplicationParams,
-    weights: Mapping[str, float] | None = None,
+    weights: TermWeights | None = None,
 ) -> list[Passage]:
     """Chunk pairs with cosine >= paraphrase_cosine that no lexical passage covers and that share enough
     (IDF-weighted) content lemmas, merged when consecutive in both texts."""
@@ -407,7 +596,7 @@ def align(
     *,
     params: DuplicationParams,
     boiler: set[int],
-    weights: Mapping[str, float] | None = None,
+    weights: TermWeights | None = None,
 ) -> PairMatch:
     """All passages shared by a and b: lexical (identical/edited), paraphrase, and template.
     `weights`: term weights of the collection (see term_weights); unweighted overlap when None."""

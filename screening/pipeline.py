@@ -19,10 +19,11 @@ from screening.completeness import BatchContext, check_completeness
 from screening.duplication import (
     CandidateIndex,
     ChunkRef,
+    CollectionIndex,
     NeighbourSearch,
     PairMatch,
+    TermWeights,
     align,
-    boilerplate_shingles,
     candidate_pairs,
     declares_replication_of,
     is_reportable,
@@ -84,10 +85,24 @@ class ArchiveContext:
     features: dict[str, DocFeatures]
     catalog: ArchiveCatalog
     neighbours: NeighbourSearch | None = None
+    collection: CollectionIndex | None = None
     by_key: dict[str, Proposal] = field(init=False)
 
     def __post_init__(self) -> None:
         self.by_key = {archive_key(e.id): e for e in self.entries}
+
+    def collection_index(self, params: Parameters) -> CollectionIndex:
+        """Template counts, term counts and MinHash-LSH of the archive, built once for these parameters."""
+        c = self.collection
+        if c is not None and c.source is params:
+            return c
+        declared = declared_template_shingles(params)
+        if c is None or c.params != params.duplication or c.declared != declared:
+            c = self.collection = CollectionIndex(
+                list(self.features.values()), params=params.duplication, declared=declared
+            )
+        c.source = params
+        return c
 
 
 def archive_key(entry_id: str) -> str:
@@ -137,7 +152,7 @@ class BatchScreener:
     lsh: CandidateIndex
     neighbours: NeighbourSearch | None
     context: BatchContext
-    weights: dict[str, float] = field(default_factory=dict)
+    weights: TermWeights | None = None
     today: dt.date | None = None
     include_other_text: bool = True
     _matches: dict[tuple[str, str], PairMatch] = field(default_factory=dict)
@@ -169,11 +184,8 @@ class BatchScreener:
             progress.advance()
         batch_docs = list(docs.values())
         embed_features(batch_docs, embedder, progress)
-        all_docs = batch_docs + list(archive.features.values())
         progress.stage("Mengenali teks templat dan kandidat", 1)
-        boiler = boilerplate_shingles(all_docs, params=params.duplication, declared=declared_template_shingles(params))
-        lsh = CandidateIndex.build(all_docs, params=params.duplication, boiler=boiler)
-        weights = term_weights(all_docs)
+        boiler, lsh, weights = archive.collection_index(params).extend(batch_docs)
         progress.advance()
         refs = [(d.key, ci) for d in batch_docs for ci in range(len(d.chunks))]
         vecs = (
@@ -324,12 +336,16 @@ def build_archive_context(
         if refs
         else np.zeros((0, dim), dtype=np.float32)
     )
-    return ArchiveContext(
+    ctx = ArchiveContext(
         entries=list(entries),
         features=feats,
         catalog=ArchiveCatalog(entries, doc_vecs, params=params.similarity),
         neighbours=search_factory(vecs, refs) if refs else None,
     )
+    progress.stage("Mengindeks arsip", 1)
+    ctx.collection_index(params)
+    progress.advance()
+    return ctx
 
 
 def align_texts(
@@ -339,14 +355,20 @@ def align_texts(
     params: Parameters,
     embedder: Embedder | None = None,
     boiler: set[int] | None = None,
-    collection: Sequence[DocFeatures] = (),
+    collection: Sequence[DocFeatures] | CollectionIndex = (),
 ) -> PairMatch:
     """Align two free texts (evaluation, the compare view): passages with offsets in both.
     Without an embedder only lexical (identical/edited) passages are found. `collection`: other
-    documents (e.g. the archive) whose word frequencies weight the lexical support of paraphrases."""
+    documents (e.g. the archive, or its prepared index) whose word frequencies weight the lexical
+    support of paraphrases."""
     a = analyse("x:a", text_a, params)
     b = analyse("x:b", text_b, params)
     if embedder is not None:
         embed_features([a, b], embedder, NullProgress())
     declared = declared_template_shingles(params) if boiler is None else boiler
-    return align(a, b, params=params.duplication, boiler=declared, weights=term_weights([a, b, *collection]))
+    weights = (
+        collection.term_weights([a, b])
+        if isinstance(collection, CollectionIndex)
+        else term_weights([a, b, *collection])
+    )
+    return align(a, b, params=params.duplication, boiler=declared, weights=weights)
