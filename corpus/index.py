@@ -250,3 +250,25 @@ class ArchiveIndex:
         ids = np.fromiter((r.id for r in rows), dtype=np.int64, count=len(rows))
         self.index.add_with_ids(x, ids)
         self._ids.update(int(i) for i in ids)
+
+
+def flat_search(
+    vectors: np.ndarray, refs: list[tuple[str, int]]
+) -> Callable[[np.ndarray, int], list[list[tuple[tuple[str, int], float]]]]:
+    """Exact inner-product search over a batch's chunk vectors with a faiss flat index: the same hits
+    as a numpy product, about twice as fast from ~100,000 vectors (97 queries against 243,000 vectors:
+    0.17 s against 0.36 s on two cores)."""
+    index = faiss.IndexFlatIP(vectors.shape[1] if vectors.ndim == 2 else 1)
+    if len(refs):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+
+    def search(q: np.ndarray, k: int) -> list[list[tuple[tuple[str, int], float]]]:
+        if not refs or len(q) == 0:
+            return [[] for _ in range(len(q))]
+        scores, ids = index.search(np.ascontiguousarray(q, dtype=np.float32), min(k, len(refs)))
+        return [
+            [(refs[int(i)], float(s)) for s, i in zip(srow, irow, strict=True) if i >= 0]
+            for srow, irow in zip(scores, ids, strict=True)
+        ]
+
+    return search

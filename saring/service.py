@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from corpus.index import ArchiveIndex
+from corpus.index import ArchiveIndex, flat_search
 from corpus.store import ChunkRow, Store
 from models.embedder import DEFAULT_MODEL, CachedEmbedder, Embedder, load_embedder
 from saring.config import Settings
@@ -30,7 +30,6 @@ from screening.pipeline import (
     Progress,
     archive_key,
     build_archive_context,
-    exact_search,
 )
 from screening.proposal import Proposal
 from screening.readers import ReadResult, read_bytes, read_path
@@ -184,7 +183,7 @@ class Saring:
             embedder=self.embedder,
             params=self.params,
             progress=progress,
-            search_factory=exact_search,
+            search_factory=flat_search,
             today=today,
         )
 

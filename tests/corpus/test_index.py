@@ -240,3 +240,22 @@ def test_auto_switches_to_hnsw_when_the_archive_grows(tmp_path: Path, monkeypatc
     assert json.loads(path.with_suffix(".json").read_text())["kind"] == "hnsw"
     reopened = ArchiveIndex.open(path, dim=DIM, model_name=MODEL)
     assert reopened.kind == "hnsw" and _top1(reopened, store.vectors[55])[0] == 55
+
+
+@pytest.mark.parametrize("n_queries", [1, 19, 20, 97])
+def test_flat_search_finds_the_same_neighbours_as_numpy(n_queries: int) -> None:
+    """The batch's chunk search through faiss (BLAS from 20 queries) ranks like the numpy product."""
+    from screening.pipeline import exact_search
+
+    store = FakeStore(600, dim=64, seed=3)
+    vecs = np.stack([store.vectors[r.id] for r in store.rows])
+    refs = [(r.owner_id, r.seq) for r in store.rows]
+    rng = np.random.default_rng(7)
+    q = vecs[rng.choice(len(vecs), n_queries, replace=False)] + 0.3 * rng.standard_normal((n_queries, 64))
+    q = (q / np.linalg.norm(q, axis=1, keepdims=True)).astype(np.float32)
+    got = index_mod.flat_search(vecs, refs)(q, 6)
+    want = exact_search(vecs, refs)(q, 6)
+    for g, w in zip(got, want, strict=True):
+        assert [r for r, _ in g] == [r for r, _ in w]
+        assert [s for _, s in g] == pytest.approx([s for _, s in w], abs=1e-5)
+    assert index_mod.flat_search(np.zeros((0, 64), np.float32), [])(q, 6) == [[] for _ in range(n_queries)]
