@@ -428,6 +428,8 @@ def drive(a: argparse.Namespace) -> dict[str, Any]:
         r["unplanted_pairs"] = sum(1 for p, others in found.items() for o in others if (p, o) not in planted_pairs)
         r["load_after"] = _loadavg()
         runs.append(r)
+        if a.json:  # after every size, so a long run that is stopped keeps what it measured
+            Path(a.json).write_text(json.dumps({**results, "runs": runs}, indent=1, default=str), encoding="utf-8")
         print(
             f"screened {n}: {r['screen_wall']:.0f} s, maxrss {r['maxrss_mib']:.0f} MiB, "
             f"recall {r['recall'].get('all')}",
