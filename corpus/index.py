@@ -34,12 +34,12 @@ HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 64
 ADD_BATCH = 1024
+"""Chunks embedded and added per step, bounding memory on large archives."""
 BLAS_MIN_QUERIES = 20
 """Flat searches with at least this many queries go through BLAS matrix products. faiss 1.15 defaults to
 128,000, i.e. one SIMD scan per query: 97 queries (one proposal's chunks) against 220,000 vectors took
 1.26 s that way and 0.17 s through BLAS on this 2-core machine (eval/PERFORMANCE.md)."""
 faiss.cvar.distance_compute_blas_threshold = BLAS_MIN_QUERIES
-"""Chunks embedded and added per step, bounding memory on large archives."""
 FORMAT = 1
 """Sidecar format version; a sidecar of another version means a rebuild."""
 

@@ -180,8 +180,8 @@ class CandidateIndex:
 @contextmanager
 def cyclic_gc_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector while millions of small acyclic objects are built (LSH
-    buckets): every full collection walks all of them again, which made the LSH of 283,000 archive chunks
-    take 331 s instead of about 70 s. Reference counting still frees everything as usual."""
+    buckets), so full collections do not walk them again and again (at 2,000 archive entries one full
+    collection over them took 2 s). Reference counting still frees everything as usual."""
     was = gc.isenabled()
     gc.disable()
     try:
@@ -201,8 +201,6 @@ class CollectionIndex:
     def __init__(self, docs: Sequence[DocFeatures], *, params: DuplicationParams, declared: Iterable[int]) -> None:
         self.params = params
         self.declared = frozenset(declared)
-        self.source: object = None
-        """The parameters object this was last checked against (the caller's cache key)."""
         with cyclic_gc_paused():
             self._build(docs)
 
@@ -229,9 +227,7 @@ class CollectionIndex:
         order = np.argsort(sh, kind="stable")
         self._post_sh = sh[order]
         self._post_ch = (np.concatenate(post_ch) if post_ch else np.zeros(0, np.int32))[order]
-        self.term_df: Counter[str] = Counter()
-        for d in docs:
-            self.term_df.update(set(d.content_norms))
+        self.term_df, _ = _term_df(docs)
         self.boiler = self._template(template_cut(self.n_docs, params), Counter())
         self.index = CandidateIndex.of_chunks(self.chunk_refs, params=params, boiler=self.boiler, keep_hashes=False)
 
@@ -284,12 +280,8 @@ class CollectionIndex:
 
     def term_weights(self, batch: Iterable[DocFeatures]) -> TermWeights:
         """`term_weights` over the collection plus some documents."""
-        extra: Counter[str] = Counter()
-        n = self.n_docs
-        for d in batch:
-            n += 1
-            extra.update(set(d.content_norms))
-        return TermWeights(self.term_df, extra, n)
+        extra, n = _term_df(batch)
+        return TermWeights(self.term_df, extra, self.n_docs + n)
 
 
 def candidate_pairs(
@@ -457,6 +449,11 @@ class TermWeights(Mapping[str, float]):
         c = self._base.get(term, 0) + self._extra.get(term, 0)
         return math.log1p(self.n_docs / c) if c else default
 
+    def weight(self, term: str) -> float:
+        """The term's weight, or `default` for a term no document has."""
+        w = self.get(term)
+        return self.default if w is None else w
+
     def __getitem__(self, term: str) -> float:
         w = self.get(term)
         if w is None:
@@ -471,14 +468,20 @@ class TermWeights(Mapping[str, float]):
         return len(self._base) + sum(1 for t in self._extra if t not in self._base)
 
 
-def term_weights(docs: Iterable[DocFeatures]) -> TermWeights:
-    """Smoothed inverse document frequency of content lemmas, log(1 + N/df): words every proposal uses
-    (inovasi, pelayanan, anggaran) count little as lexical support for a paraphrase, names and numbers much."""
+def _term_df(docs: Iterable[DocFeatures]) -> tuple[Counter[str], int]:
+    """In how many documents each content lemma is, and the number of documents."""
     df: Counter[str] = Counter()
     n = 0
     for d in docs:
         n += 1
         df.update(set(d.content_norms))
+    return df, n
+
+
+def term_weights(docs: Iterable[DocFeatures]) -> TermWeights:
+    """Smoothed inverse document frequency of content lemmas, log(1 + N/df): words every proposal uses
+    (inovasi, pelayanan, anggaran) count little as lexical support for a paraphrase, names and numbers much."""
+    df, n = _term_df(docs)
     return TermWeights(df, {}, n)
 
 
@@ -488,9 +491,8 @@ def _support(terms_a: set[str], terms_b: set[str], weights: TermWeights | None) 
         return 1.0
     if weights is None:
         return len(terms_a & terms_b) / len(terms_a)
-    default = weights.default
-    total = sum(weights.get(t, default) or 0.0 for t in terms_a)
-    return sum(weights.get(t, default) or 0.0 for t in terms_a & terms_b) / total if total else 0.0
+    total = sum(weights.weight(t) for t in terms_a)
+    return sum(weights.weight(t) for t in terms_a & terms_b) / total if total else 0.0
 
 
 def _paraphrase_passages(

@@ -87,6 +87,8 @@ class ArchiveContext:
     neighbours: NeighbourSearch | None = None
     collection: CollectionIndex | None = None
     by_key: dict[str, Proposal] = field(init=False)
+    _collection_for: Parameters | None = field(default=None, init=False, repr=False)
+    """The parameters object `collection` was last checked against (checking means shingling templates)."""
 
     def __post_init__(self) -> None:
         self.by_key = {archive_key(e.id): e for e in self.entries}
@@ -94,14 +96,14 @@ class ArchiveContext:
     def collection_index(self, params: Parameters) -> CollectionIndex:
         """Template counts, term counts and MinHash-LSH of the archive, built once for these parameters."""
         c = self.collection
-        if c is not None and c.source is params:
+        if c is not None and self._collection_for is params:
             return c
         declared = declared_template_shingles(params)
         if c is None or c.params != params.duplication or c.declared != declared:
             c = self.collection = CollectionIndex(
                 list(self.features.values()), params=params.duplication, declared=declared
             )
-        c.source = params
+        self._collection_for = params
         return c
 
 
