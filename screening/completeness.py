@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from models.text import count_words
 from screening.features import analyse, text_shingles
@@ -20,16 +20,36 @@ class BatchContext:
     """What the checks need to know about the rest of the batch and the archive."""
 
     title_counts: dict[str, int]
-    archive: Sequence[Proposal] = ()
+    past: Mapping[tuple[str, str], Sequence[Proposal]] = field(default_factory=dict)
+    """Archive entries by normalised (judul, instansi): see `past_by_name`."""
 
     @classmethod
-    def of(cls, proposals: Sequence[Proposal], archive: Sequence[Proposal] = ()) -> BatchContext:
+    def of(
+        cls,
+        proposals: Sequence[Proposal],
+        archive: Sequence[Proposal] = (),
+        *,
+        past: Mapping[tuple[str, str], Sequence[Proposal]] | None = None,
+    ) -> BatchContext:
+        """`past`: the archive already indexed with `past_by_name` (an application keeps it with the
+        archive, so a one-proposal request does not normalise 10,000 names); else built from `archive`."""
         counts: dict[str, int] = {}
         for p in proposals:
             t = normalise_name(p.judul)
             if t:
                 counts[t] = counts.get(t, 0) + 1
-        return cls(title_counts=counts, archive=archive)
+        return cls(title_counts=counts, past=past if past is not None else past_by_name(archive))
+
+
+def past_by_name(archive: Iterable[Proposal]) -> dict[tuple[str, str], list[Proposal]]:
+    """Archive entries by normalised (judul, instansi), for the rules on earlier winners and Top 99:
+    looked up per proposal instead of normalising every archive name for every proposal."""
+    out: dict[tuple[str, str], list[Proposal]] = {}
+    for e in archive:
+        title = normalise_name(e.judul)
+        if title:
+            out.setdefault((title, normalise_name(e.instansi)), []).append(e)
+    return out
 
 
 _INSTRUCTIONS: dict[tuple[int, str], frozenset[int]] = {}
@@ -200,11 +220,7 @@ def check_metadata(
         )
     if title:
         inst = normalise_name(p.instansi)
-        past = [
-            e
-            for e in ctx.archive
-            if e.id != p.id and normalise_name(e.judul) == title and normalise_name(e.instansi) == inst
-        ]
+        past = [e for e in ctx.past.get((title, inst), ()) if e.id != p.id]
         winners = [e for e in past if e.status in cp.ineligible_statuses]
         top99 = [e for e in past if e.status == "top99"]
         if winners:

@@ -18,9 +18,10 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
@@ -43,16 +44,25 @@ NeighbourSearch = Callable[[np.ndarray, int], list[list[tuple[ChunkRef, float]]]
 # ---------------------------------------------------------------- template text
 
 
+class ShingleSet(frozenset[int]):
+    """Shingle hashes (e.g. the template shingles of a batch) that also keep an array of themselves, made
+    once, so that marking a document's template positions is one vectorised lookup per document pair."""
+
+    @cached_property
+    def array(self) -> np.ndarray:
+        return np.fromiter(self, dtype=np.uint64, count=len(self))
+
+
 def boilerplate_shingles(
     docs: Sequence[DocFeatures], *, params: DuplicationParams, declared: Iterable[int] = ()
-) -> set[int]:
+) -> ShingleSet:
     """Shingles that are template text: in declared templates, or in at least
     max(boilerplate_min_docs, boilerplate_df * len(docs)) documents."""
     df = _shingle_df(docs)
     cut = template_cut(len(docs), params)
     out = {h for h, c in df.items() if c >= cut}
     out.update(declared)
-    return out
+    return ShingleSet(out)
 
 
 def template_cut(n_docs: int, params: DuplicationParams) -> int:
@@ -67,11 +77,12 @@ def _shingle_df(docs: Iterable[DocFeatures]) -> Counter[int]:
     return df
 
 
-def _mask(d: DocFeatures, boiler: set[int]) -> np.ndarray:
+def _mask(d: DocFeatures, boiler: AbstractSet[int]) -> np.ndarray:
     """True where a shingle of `d` is template text."""
     if not boiler or len(d.shingles) == 0:
         return np.zeros(len(d.shingles), dtype=bool)
-    return np.fromiter((int(h) in boiler for h in d.shingles), dtype=bool, count=len(d.shingles))
+    arr = boiler.array if isinstance(boiler, ShingleSet) else np.fromiter(boiler, dtype=np.uint64, count=len(boiler))
+    return np.isin(d.shingles, arr)
 
 
 def chunk_template_share(d: DocFeatures, mask: np.ndarray) -> np.ndarray:
@@ -132,7 +143,9 @@ class CandidateIndex:
     stale: frozenset[ChunkRef] = frozenset()
 
     @classmethod
-    def build(cls, docs: Iterable[DocFeatures], *, params: DuplicationParams, boiler: set[int]) -> CandidateIndex:
+    def build(
+        cls, docs: Iterable[DocFeatures], *, params: DuplicationParams, boiler: AbstractSet[int]
+    ) -> CandidateIndex:
         return cls.of_chunks(((d, ci) for d in docs for ci in range(len(d.chunks))), params=params, boiler=boiler)
 
     @classmethod
@@ -141,7 +154,7 @@ class CandidateIndex:
         chunks: Iterable[tuple[DocFeatures, int]],
         *,
         params: DuplicationParams,
-        boiler: set[int],
+        boiler: AbstractSet[int],
         keep_hashes: bool = True,
         base: CandidateIndex | None = None,
         stale: frozenset[ChunkRef] = frozenset(),
@@ -238,7 +251,7 @@ class CollectionIndex:
         pos = np.minimum(np.searchsorted(self.shingles, hashes), len(self.shingles) - 1)
         return np.where(self.shingles[pos] == hashes, self.df[pos], 0).astype(np.int64)
 
-    def _template(self, cut: int, extra: Counter[int]) -> set[int]:
+    def _template(self, cut: int, extra: Counter[int]) -> ShingleSet:
         """Template shingles when `extra` (batch document frequencies) joins the collection."""
         out = set(self.shingles[self.df >= cut].tolist())
         if extra:
@@ -246,7 +259,7 @@ class CollectionIndex:
             cs = np.fromiter(extra.values(), dtype=np.int64, count=len(extra))
             out.update(hs[cs + self._df_of(hs) >= cut].tolist())
         out.update(self.declared)
-        return out
+        return ShingleSet(out)
 
     def _chunks_with(self, hashes: Iterable[int]) -> list[int]:
         """Collection chunks (numbers into chunk_refs) that contain any of the shingles."""
@@ -259,7 +272,7 @@ class CollectionIndex:
                 found.update(self._post_ch[a:b].tolist())
         return sorted(found)
 
-    def extend(self, batch: Sequence[DocFeatures]) -> tuple[set[int], CandidateIndex, TermWeights]:
+    def extend(self, batch: Sequence[DocFeatures]) -> tuple[ShingleSet, CandidateIndex, TermWeights]:
         """Template shingles, candidate index and term weights of collection + batch (the batch's
         chunks are indexed with signatures, so they can be queried)."""
         if any(d.key in self.docs for d in batch):
@@ -289,7 +302,7 @@ def candidate_pairs(
     *,
     lsh: CandidateIndex,
     params: DuplicationParams,
-    boiler: set[int],
+    boiler: AbstractSet[int],
     neighbours: NeighbourSearch | None = None,
 ) -> set[tuple[str, str]]:
     """Document pairs (query key, other key) that share a chunk by MinHash-LSH or by a dense
@@ -332,18 +345,21 @@ def _chains(a: DocFeatures, b: DocFeatures, a_ok: np.ndarray, b_ok: np.ndarray, 
     """Greedy seed chaining: shared shingles close together in both texts form one chain.
     Each open chain takes, at each position, the twin position that best continues its diagonal;
     new chains start only where no open chain continues (repeated phrases spawn few chains)."""
+    # Only positions whose shingle both texts have (and may use) can seed: find them vectorised, as most
+    # candidate pairs share a few dozen of a proposal's ~1,800 shingles.
+    shared = np.intersect1d(a.shingles[a_ok], b.shingles[b_ok])
+    if len(shared) == 0:
+        return []
     pos_b: dict[int, list[int]] = defaultdict(list)
-    for j, h in enumerate(b.shingles.tolist()):
-        if b_ok[j] and len(pos_b[h]) < 16:
+    b_sel = np.flatnonzero(b_ok & np.isin(b.shingles, shared))
+    for j, h in zip(b_sel.tolist(), b.shingles[b_sel].tolist(), strict=True):
+        if len(pos_b[h]) < 16:
             pos_b[h].append(j)
     chains: list[_Chain] = []
     active: list[_Chain] = []
-    for i, h in enumerate(a.shingles.tolist()):
-        if not a_ok[i]:
-            continue
-        js = pos_b.get(h)
-        if not js:
-            continue
+    a_sel = np.flatnonzero(a_ok & np.isin(a.shingles, shared))
+    for i, h in zip(a_sel.tolist(), a.shingles[a_sel].tolist(), strict=True):
+        js = pos_b[h]
         active = [c for c in active if i - c.i1 <= gap + 1]
         extended = False
         for c in active:
@@ -618,7 +634,7 @@ def align(
     b: DocFeatures,
     *,
     params: DuplicationParams,
-    boiler: set[int],
+    boiler: AbstractSet[int],
     weights: TermWeights | None = None,
 ) -> PairMatch:
     """All passages shared by a and b: lexical (identical/edited), paraphrase, and template.

@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
 from models.embedder import Embedder
-from screening.completeness import BatchContext, check_completeness
+from screening.completeness import BatchContext, check_completeness, past_by_name
 from screening.duplication import (
     CandidateIndex,
     ChunkRef,
     CollectionIndex,
     NeighbourSearch,
     PairMatch,
+    ShingleSet,
     TermWeights,
     align,
     candidate_pairs,
@@ -87,11 +89,13 @@ class ArchiveContext:
     neighbours: NeighbourSearch | None = None
     collection: CollectionIndex | None = None
     by_key: dict[str, Proposal] = field(init=False)
+    past: dict[tuple[str, str], list[Proposal]] = field(init=False)
     _collection_for: Parameters | None = field(default=None, init=False, repr=False)
     """The parameters object `collection` was last checked against (checking means shingling templates)."""
 
     def __post_init__(self) -> None:
         self.by_key = {archive_key(e.id): e for e in self.entries}
+        self.past = past_by_name(self.entries)
 
     def collection_index(self, params: Parameters) -> CollectionIndex:
         """Template counts, term counts and MinHash-LSH of the archive, built once for these parameters."""
@@ -150,7 +154,7 @@ class BatchScreener:
     archive: ArchiveContext
     params: Parameters
     docs: dict[str, DocFeatures]
-    boiler: set[int]
+    boiler: AbstractSet[int]
     lsh: CandidateIndex
     neighbours: NeighbourSearch | None
     context: BatchContext
@@ -205,7 +209,7 @@ class BatchScreener:
             boiler=boiler,
             lsh=lsh,
             neighbours=neighbours,
-            context=BatchContext.of(proposals, archive.entries),
+            context=BatchContext.of(proposals, past=archive.past),
             weights=weights,
             today=today,
         )
@@ -356,7 +360,7 @@ def align_texts(
     *,
     params: Parameters,
     embedder: Embedder | None = None,
-    boiler: set[int] | None = None,
+    boiler: AbstractSet[int] | None = None,
     collection: Sequence[DocFeatures] | CollectionIndex = (),
 ) -> PairMatch:
     """Align two free texts (evaluation, the compare view): passages with offsets in both.
@@ -367,7 +371,7 @@ def align_texts(
     b = analyse("x:b", text_b, params)
     if embedder is not None:
         embed_features([a, b], embedder, NullProgress())
-    declared = declared_template_shingles(params) if boiler is None else boiler
+    declared = ShingleSet(declared_template_shingles(params)) if boiler is None else boiler
     weights = (
         collection.term_weights([a, b])
         if isinstance(collection, CollectionIndex)
