@@ -26,7 +26,7 @@ SWEEPS: dict[str, list[Any]] = {
     "paraphrase_cosine": [0.88, 0.89, 0.9, 0.91, 0.92, 0.93, 0.94, 0.95, 0.96, 0.97],
     "paraphrase_min_overlap": [0.0, 0.1, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5],
     "candidate_cosine": [0.85, 0.88, 0.9, 0.92, 0.94, 0.96, 0.98],
-    "lsh_threshold": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
+    "candidate_jaccard": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
     "min_passage_words": [6, 8, 10, 12, 15, 20, 25],
     "paraphrase_min_passage_words": [8, 20, 30, 40, 60, 80],
     "paraphrase_strong_cosine": [0.94, 0.95, 0.96, 0.97, 0.98, 1.0],

@@ -20,7 +20,7 @@ Case kinds (a = the new proposal, b = the earlier document):
 Pair classes come from metadata around the texts: other_region (different instansi), same_instansi
 (resubmission), declared_replication (a.replikasi_dari names b), template_only, unrelated.
 Split: dev or test by a seeded hash of the source document id, so no source text is in both.
-Detection mirrors the batch screening: MinHash-LSH + dense candidates between a and b, alignment with
+Detection mirrors the batch screening: shingle-Jaccard + dense candidates between a and b, alignment with
 term weights (IDF) over all documents of the evaluated cases, as BatchScreener takes them over batch + archive.
 """
 
@@ -35,6 +35,7 @@ import random
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -498,15 +499,15 @@ class Outcome:
     match_obj: PairMatch
 
 
-def detect_case(p: Prepared, params: Parameters, boiler: set[int], weights: TermWeights) -> Outcome:
-    """Candidate retrieval (MinHash-LSH + dense) between a and b, then alignment when a candidate."""
+def detect_case(p: Prepared, params: Parameters, boiler: AbstractSet[int], weights: TermWeights) -> Outcome:
+    """Candidate retrieval (shingle Jaccard + dense) between a and b, then alignment when a candidate."""
     dp = params.duplication
-    lsh = CandidateIndex.build([p.da, p.db], params=dp, boiler=boiler)
+    index = CandidateIndex.build([p.da, p.db], params=dp, boiler=boiler)
     neighbours = None
     if p.db.vectors is not None and len(p.db.chunks):
         neighbours = exact_search(p.db.vectors, [(p.db.key, i) for i in range(len(p.db.chunks))])
     candidate = (p.da.key, p.db.key) in candidate_pairs(
-        [p.da], lsh=lsh, params=dp, boiler=boiler, neighbours=neighbours
+        [p.da], index=index, params=dp, boiler=boiler, neighbours=neighbours
     )
     m = align(p.da, p.db, params=dp, boiler=boiler, weights=weights)
     reported = candidate and is_reportable(m, dp)
@@ -552,7 +553,7 @@ def _distinct_docs(prepared: Sequence[Prepared]) -> list[DocFeatures]:
     return list(seen.values())
 
 
-def batch_boiler(prepared: Sequence[Prepared], params: Parameters) -> set[int]:
+def batch_boiler(prepared: Sequence[Prepared], params: Parameters) -> AbstractSet[int]:
     """Template shingles over all distinct documents of the cases taken as one batch."""
     return boilerplate_shingles(
         _distinct_docs(prepared), params=params.duplication, declared=declared_template_shingles(params)

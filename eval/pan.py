@@ -128,7 +128,7 @@ def detect_features(
             embed_features(todo, embedder, NullProgress())
     dp = params.duplication
     boiler = boilerplate_shingles(all_docs, params=dp, declared=declared_template_shingles(params))
-    lsh = CandidateIndex.build(all_docs, params=dp, boiler=boiler)
+    index = CandidateIndex.build(all_docs, params=dp, boiler=boiler)
     weights = term_weights(all_docs)
     neighbours = None
     srcs = list(src_docs.values())
@@ -140,7 +140,7 @@ def detect_features(
     detections: list[Annotation] = []
     n_pairs = 0
     for name, doc in sus_docs.items():
-        pairs = candidate_pairs([doc], lsh=lsh, params=dp, boiler=boiler, neighbours=neighbours)
+        pairs = candidate_pairs([doc], index=index, params=dp, boiler=boiler, neighbours=neighbours)
         for _, other in sorted(pairs):
             if other not in by_key:
                 continue

@@ -4,8 +4,8 @@ offsets in both texts, template exclusion, and the relation between the two docu
 Pipeline for a set of documents:
 1. `boilerplate_shingles`: shingles found in many documents (document frequency) or in declared
    template text are template, never evidence.
-2. `candidate_pairs`: chunk-level MinHash-LSH over non-template shingles (datasketch) plus dense
-   nearest neighbours of chunk embeddings.
+2. `candidate_pairs`: chunk pairs whose non-template shingle sets have Jaccard >= candidate_jaccard
+   (exact, from a sparse chunk × shingle matrix) plus dense nearest neighbours of chunk embeddings.
 3. `align`: seed-and-extend over shared shingles gives lexical passages (identical / edited);
    chunk pairs with high embedding cosine that no lexical passage covers give paraphrase passages.
 4. `classify_relation`: declared replication, same instansi, another region, or template only.
@@ -13,19 +13,16 @@ Pipeline for a set of documents:
 
 from __future__ import annotations
 
-import gc
 import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
-from typing import Any
+from functools import cached_property
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+from scipy import sparse
 
 from screening.features import DocFeatures
 from screening.params import DuplicationParams
@@ -81,8 +78,7 @@ def _mask(d: DocFeatures, boiler: AbstractSet[int]) -> np.ndarray:
     """True where a shingle of `d` is template text."""
     if not boiler or len(d.shingles) == 0:
         return np.zeros(len(d.shingles), dtype=bool)
-    arr = boiler.array if isinstance(boiler, ShingleSet) else np.fromiter(boiler, dtype=np.uint64, count=len(boiler))
-    return np.isin(d.shingles, arr)
+    return np.isin(d.shingles, _array(boiler))
 
 
 def chunk_template_share(d: DocFeatures, mask: np.ndarray) -> np.ndarray:
@@ -102,147 +98,140 @@ def chunk_template_share(d: DocFeatures, mask: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- candidates
 
 
-def _identity(x: int) -> int:
-    return x
+def _array(shingles: AbstractSet[int]) -> np.ndarray:
+    return shingles.array if isinstance(shingles, ShingleSet) else np.fromiter(shingles, np.uint64, len(shingles))
 
 
-@lru_cache(maxsize=4)
-def _permutations(num_perm: int) -> Any:
-    """datasketch draws the same seeded permutations for every MinHash; draw them once (they were half the
-    cost of indexing an archive)."""
-    return MinHash(num_perm=num_perm, hashfunc=_identity, scheme="affine64").permutations
+class ChunkShingles:
+    """Which chunks hold which shingles, for a fixed list of chunks: a sparse shingle × chunk incidence
+    matrix (scipy.sparse CSR). A few bytes per distinct chunk shingle, where a MinHash-LSH kept a Python
+    object per band and chunk (about half of 7.5 GiB at 10,000 archive entries), and many chunks are
+    looked up at once with one sparse product."""
+
+    def __init__(self, chunks: Sequence[tuple[DocFeatures, int]]) -> None:
+        self.refs: list[ChunkRef] = [(d.key, ci) for d, ci in chunks]
+        sh_parts: list[np.ndarray] = []
+        ch_parts: list[np.ndarray] = []
+        for n, (d, ci) in enumerate(chunks):
+            lo, hi = d.chunk_shingles[ci]
+            if hi > lo:
+                u = np.unique(d.shingles[lo:hi])
+                sh_parts.append(u)
+                ch_parts.append(np.full(len(u), n, dtype=np.int32))
+        sh = np.concatenate(sh_parts) if sh_parts else np.zeros(0, np.uint64)
+        ch = np.concatenate(ch_parts) if ch_parts else np.zeros(0, np.int32)
+        self.vocab, rows = np.unique(sh, return_inverse=True)
+        self.matrix = sparse.csr_matrix(
+            (np.ones(len(sh), dtype=np.int32), (rows, ch)), shape=(len(self.vocab), len(self.refs))
+        )
+        self.sizes: np.ndarray = np.bincount(ch, minlength=len(self.refs)).astype(np.int32)
+        """Distinct shingles of each chunk."""
+
+    def _rows(self, shingles: np.ndarray) -> np.ndarray:
+        """Matrix rows of those of the shingles that some chunk holds."""
+        if len(self.vocab) == 0 or len(shingles) == 0:
+            return np.zeros(0, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(self.vocab, shingles), len(self.vocab) - 1)
+        return pos[self.vocab[pos] == shingles]
+
+    def counts(self, shingles: np.ndarray) -> np.ndarray:
+        """How many of these distinct shingles each chunk holds."""
+        rows = self._rows(shingles)
+        if len(rows) == 0:
+            return np.zeros(len(self.refs), dtype=np.int32)
+        return np.asarray(self.matrix[rows].sum(axis=0), dtype=np.int32).ravel()
+
+    def chunks_with(self, shingles: np.ndarray) -> list[int]:
+        """Numbers of the chunks that hold any of the shingles."""
+        return np.flatnonzero(self.counts(shingles)).tolist()
+
+    def shared(self, queries: Sequence[np.ndarray]) -> sparse.coo_matrix:
+        """Shared-shingle counts of each query (an array of distinct shingles) with every chunk: a
+        sparse queries × chunks matrix."""
+        rows = [self._rows(q) for q in queries]
+        indptr = np.concatenate([[0], np.cumsum([len(r) for r in rows])]).astype(np.int64)
+        q = sparse.csr_matrix(
+            (np.ones(int(indptr[-1]), dtype=np.int32), np.concatenate(rows) if rows else np.zeros(0, np.int64), indptr),
+            shape=(len(queries), len(self.vocab)),
+        )
+        return (q @ self.matrix).tocoo()
 
 
-@lru_cache(maxsize=8)
-def _lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
-    """The (bands, rows) datasketch picks for a threshold; worked out once (a numeric integration that
-    took 70 ms per index, i.e. per screened proposal)."""
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    return lsh.b, lsh.r
-
-
-def _new_lsh(params: DuplicationParams) -> MinHashLSH:
-    return MinHashLSH(
-        num_perm=params.minhash_num_perm, params=_lsh_bands(params.lsh_threshold, params.minhash_num_perm)
-    )
-
-
-def _minhash(values: np.ndarray, num_perm: int) -> MinHash:
-    m = MinHash(num_perm=num_perm, hashfunc=_identity, scheme="affine64", permutations=_permutations(num_perm))
-    m.update_batch(values)
-    return m
-
-
-@dataclass
 class CandidateIndex:
-    """Chunk-level MinHash-LSH over documents' non-template shingles."""
+    """Candidate chunk pairs: chunks whose non-template shingle sets have a Jaccard similarity of at least
+    `candidate_jaccard`, found exactly (no MinHash approximation) from the shared-shingle counts of
+    `ChunkShingles`. Chunks with fewer than 2 non-template shingles neither match nor are matched."""
 
-    lsh: MinHashLSH
-    hashes: dict[ChunkRef, MinHash]
-    base: CandidateIndex | None = None
-    stale: frozenset[ChunkRef] = frozenset()
+    def __init__(
+        self,
+        parts: Sequence[tuple[ChunkShingles, np.ndarray]],
+        *,
+        params: DuplicationParams,
+        boiler: AbstractSet[int],
+    ) -> None:
+        """`parts`: indexed chunks, each with the number of non-template shingles of every chunk under
+        `boiler` (the template shingles the queries are masked with)."""
+        self.parts = list(parts)
+        self.params = params
+        self.boiler = boiler
 
     @classmethod
     def build(
         cls, docs: Iterable[DocFeatures], *, params: DuplicationParams, boiler: AbstractSet[int]
     ) -> CandidateIndex:
-        return cls.of_chunks(((d, ci) for d in docs for ci in range(len(d.chunks))), params=params, boiler=boiler)
+        chunks = ChunkShingles([(d, ci) for d in docs for ci in range(len(d.chunks))])
+        return cls([(chunks, chunks.sizes - chunks.counts(_array(boiler)))], params=params, boiler=boiler)
 
-    @classmethod
-    def of_chunks(
-        cls,
-        chunks: Iterable[tuple[DocFeatures, int]],
-        *,
-        params: DuplicationParams,
-        boiler: AbstractSet[int],
-        keep_hashes: bool = True,
-        base: CandidateIndex | None = None,
-        stale: frozenset[ChunkRef] = frozenset(),
-    ) -> CandidateIndex:
-        """An index of some documents' chunks. `base`: an index whose hits are also returned, except
-        its `stale` chunks (indexed here anew). `keep_hashes=False` keeps no signatures (an index
-        that is searched but never queried by its own chunks, e.g. the archive's)."""
-        lsh = _new_lsh(params)
-        hashes: dict[ChunkRef, MinHash] = {}
-        masks: dict[str, np.ndarray] = {}
-        with lsh.insertion_session() as session:
-            for d, ci in chunks:
-                mask = masks.get(d.key)
-                if mask is None:
-                    mask = masks[d.key] = _mask(d, boiler)
-                lo, hi = d.chunk_shingles[ci]
-                vals = d.shingles[lo:hi][~mask[lo:hi]]
-                if len(vals) < 2:
-                    continue
-                m = _minhash(np.unique(vals), params.minhash_num_perm)
-                if keep_hashes:
-                    hashes[(d.key, ci)] = m
-                session.insert((d.key, ci), m)
-        return cls(lsh=lsh, hashes=hashes, base=base, stale=stale)
+    def matches(self, d: DocFeatures) -> list[tuple[int, ChunkRef]]:
+        """(chunk number of d, matching chunk of another document) for every candidate chunk pair."""
+        mask = _mask(d, self.boiler)
+        numbers: list[int] = []
+        queries: list[np.ndarray] = []
+        for ci, (lo, hi) in enumerate(d.chunk_shingles):
+            vals = np.unique(d.shingles[lo:hi][~mask[lo:hi]])
+            if len(vals) >= 2:
+                numbers.append(ci)
+                queries.append(vals)
+        out: list[tuple[int, ChunkRef]] = []
+        if not queries:
+            return out
+        qsize = np.array([len(q) for q in queries], dtype=np.float64)
+        for chunks, sizes in self.parts:
+            m = chunks.shared(queries)
+            inter = m.data.astype(np.float64)
+            union = qsize[m.row] + sizes[m.col] - inter
+            ok = (sizes[m.col] >= 2) & (inter >= self.params.candidate_jaccard * union)
+            for r, c in zip(m.row[ok].tolist(), m.col[ok].tolist(), strict=True):
+                ref = chunks.refs[c]
+                if ref[0] != d.key:
+                    out.append((numbers[r], ref))
+        return out
 
-    def query(self, ref: ChunkRef) -> list[ChunkRef]:
-        m = self.hashes.get(ref)
-        if m is None:
-            return []
-        hits = set(self.lsh.query(m))
-        if self.base is not None:
-            hits.update(r for r in self.base.lsh.query(m) if r not in self.stale)
-        return [r for r in hits if r[0] != ref[0]]
-
-
-@contextmanager
-def cyclic_gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while millions of small acyclic objects are built (LSH
-    buckets), so full collections do not walk them again and again (at 2,000 archive entries one full
-    collection over them took 2 s). Reference counting still frees everything as usual."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
+    def candidates(self, d: DocFeatures) -> set[str]:
+        """Keys of the other documents with a candidate chunk pair."""
+        return {ref[0] for _, ref in self.matches(d)}
 
 
 class CollectionIndex:
     """A fixed collection (the archive) prepared once: document frequencies of its shingles and
-    content terms, and a MinHash-LSH of its chunks under its own template shingles. `extend(batch)`
-    gives exactly what building over collection + batch from scratch gives, re-hashing only the
-    collection chunks whose template status changes, so that screening one proposal does not
-    recount and re-hash 10,000 archive entries."""
+    content terms, its template shingles, and its chunks' shingles. `extend(batch)` gives exactly what
+    building over collection + batch from scratch gives, adjusting the collection chunks whose
+    template status changes, so that screening one proposal does not recount 10,000 archive entries."""
 
     def __init__(self, docs: Sequence[DocFeatures], *, params: DuplicationParams, declared: Iterable[int]) -> None:
         self.params = params
         self.declared = frozenset(declared)
-        with cyclic_gc_paused():
-            self._build(docs)
-
-    def _build(self, docs: Sequence[DocFeatures]) -> None:
-        params = self.params
         self.docs = {d.key: d for d in docs}
         self.n_docs = len(self.docs)
         doc_sets = [np.unique(d.shingles) for d in docs]
         shingles, df = np.unique(np.concatenate(doc_sets) if doc_sets else np.zeros(0, np.uint64), return_counts=True)
         self.shingles: np.ndarray = shingles  # sorted distinct shingles of the collection
         self.df: np.ndarray = df.astype(np.int32)  # in how many documents each one is
-        # Postings: for each distinct (shingle, chunk), sorted by shingle, to find the chunks a shingle is in.
-        self.chunk_refs: list[tuple[DocFeatures, int]] = []
-        post_sh: list[np.ndarray] = []
-        post_ch: list[np.ndarray] = []
-        for d in docs:
-            for ci, (lo, hi) in enumerate(d.chunk_shingles):
-                if hi > lo:
-                    u = np.unique(d.shingles[lo:hi])
-                    post_sh.append(u)
-                    post_ch.append(np.full(len(u), len(self.chunk_refs), dtype=np.int32))
-                self.chunk_refs.append((d, ci))
-        sh = np.concatenate(post_sh) if post_sh else np.zeros(0, np.uint64)
-        order = np.argsort(sh, kind="stable")
-        self._post_sh = sh[order]
-        self._post_ch = (np.concatenate(post_ch) if post_ch else np.zeros(0, np.int32))[order]
+        self.chunks = ChunkShingles([(d, ci) for d in docs for ci in range(len(d.chunks))])
         self.term_df, _ = _term_df(docs)
         self.boiler = self._template(template_cut(self.n_docs, params), Counter())
-        self.index = CandidateIndex.of_chunks(self.chunk_refs, params=params, boiler=self.boiler, keep_hashes=False)
+        self.sizes = self.chunks.sizes - self.chunks.counts(self.boiler.array)
+        """Non-template shingles of each collection chunk under the collection's own template shingles."""
 
     def _df_of(self, hashes: np.ndarray) -> np.ndarray:
         """Collection document frequency of each hash (0 where the collection lacks it)."""
@@ -261,33 +250,21 @@ class CollectionIndex:
         out.update(self.declared)
         return ShingleSet(out)
 
-    def _chunks_with(self, hashes: Iterable[int]) -> list[int]:
-        """Collection chunks (numbers into chunk_refs) that contain any of the shingles."""
-        hs = np.fromiter(hashes, dtype=np.uint64)
-        lo = np.searchsorted(self._post_sh, hs, side="left")
-        hi = np.searchsorted(self._post_sh, hs, side="right")
-        found: set[int] = set()
-        for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
-            if b > a:
-                found.update(self._post_ch[a:b].tolist())
-        return sorted(found)
-
     def extend(self, batch: Sequence[DocFeatures]) -> tuple[ShingleSet, CandidateIndex, TermWeights]:
-        """Template shingles, candidate index and term weights of collection + batch (the batch's
-        chunks are indexed with signatures, so they can be queried)."""
+        """Template shingles, candidate index and term weights of collection + batch."""
         if any(d.key in self.docs for d in batch):
             raise ValueError("a batch document has the key of a collection document")
         cut = template_cut(self.n_docs + len(batch), self.params)
         boiler = self._template(cut, _shingle_df(batch))
-        changed = boiler ^ self.boiler
-        stale = [self.chunk_refs[i] for i in self._chunks_with(changed)] if changed else []
-        chunks = [(d, ci) for d in batch for ci in range(len(d.chunks))] + stale
-        index = CandidateIndex.of_chunks(
-            chunks,
-            params=self.params,
-            boiler=boiler,
-            base=self.index,
-            stale=frozenset((d.key, ci) for d, ci in stale),
+        sizes = self.sizes
+        # A batch can make collection shingles template text (it adds documents that hold them) or
+        # evidence again (a larger batch raises the cut): count them out of, or back into, the sizes.
+        added, removed = boiler - self.boiler, self.boiler - boiler
+        if added or removed:
+            sizes = sizes - self.chunks.counts(_array(added)) + self.chunks.counts(_array(removed))
+        own = ChunkShingles([(d, ci) for d in batch for ci in range(len(d.chunks))])
+        index = CandidateIndex(
+            [(self.chunks, sizes), (own, own.sizes - own.counts(boiler.array))], params=self.params, boiler=boiler
         )
         return boiler, index, self.term_weights(batch)
 
@@ -300,18 +277,16 @@ class CollectionIndex:
 def candidate_pairs(
     queries: Sequence[DocFeatures],
     *,
-    lsh: CandidateIndex,
+    index: CandidateIndex,
     params: DuplicationParams,
     boiler: AbstractSet[int],
     neighbours: NeighbourSearch | None = None,
 ) -> set[tuple[str, str]]:
-    """Document pairs (query key, other key) that share a chunk by MinHash-LSH or by a dense
-    neighbour with cosine >= candidate_cosine. Template chunks never make candidates."""
+    """Document pairs (query key, other key) that share a chunk by shingle Jaccard (`index`) or by a
+    dense neighbour with cosine >= candidate_cosine. Template chunks never make candidates."""
     pairs: set[tuple[str, str]] = set()
     for d in queries:
-        for ci in range(len(d.chunks)):
-            for other_key, _ in lsh.query((d.key, ci)):
-                pairs.add((d.key, other_key))
+        pairs.update((d.key, other_key) for other_key in index.candidates(d))
     if neighbours is not None and params.dense_candidates_k > 0:
         for d in queries:
             if d.vectors is None or len(d.chunks) == 0:
@@ -525,15 +500,21 @@ def _paraphrase_passages(
     if a.vectors is None or b.vectors is None or not len(a.chunks) or not len(b.chunks):
         return []
     sims = a.vectors @ b.vectors.T
+    best = np.argmax(sims, axis=1)
+    # Only chunks whose nearest twin reaches the cosine can pair: most candidate documents have none.
+    rows = np.flatnonzero(sims[np.arange(len(best)), best] >= params.paraphrase_cosine)
+    if len(rows) == 0:
+        return []
     cov_a = _covered(((p.start, p.end) for p in lexical), len(a.text))
     cov_b = _covered(((p.other_start, p.other_end) for p in lexical), len(b.text))
     pairs: list[tuple[int, int, float]] = []
-    for ai, chunk in enumerate(a.chunks):
+    for ai in rows.tolist():
+        chunk = a.chunks[ai]
         if a_tmpl[ai] >= 0.5 or chunk.words < params.paraphrase_min_words:
             continue
         if cov_a[chunk.start : chunk.end].mean() >= 0.5:
             continue
-        bi = int(np.argmax(sims[ai]))
+        bi = int(best[ai])
         score = float(sims[ai, bi])
         if score < params.paraphrase_cosine or b_tmpl[bi] >= 0.5:
             continue

@@ -42,8 +42,7 @@ class TextParams(_Strict):
 
 class DuplicationParams(_Strict):
     shingle_size: int = Field(3, ge=1, le=10)
-    minhash_num_perm: int = Field(128, ge=16, le=1024)
-    lsh_threshold: float = Field(0.3, gt=0, le=1)
+    candidate_jaccard: float = Field(0.3, gt=0, le=1)
     dense_candidates_k: int = Field(5, ge=0, le=100)
     candidate_cosine: float = Field(0.88, ge=-1, le=1)
     max_gap: int = Field(8, ge=0, le=100)

@@ -98,7 +98,7 @@ class ArchiveContext:
         self.past = past_by_name(self.entries)
 
     def collection_index(self, params: Parameters) -> CollectionIndex:
-        """Template counts, term counts and MinHash-LSH of the archive, built once for these parameters."""
+        """Template counts, term counts and chunk shingles of the archive, built once for these parameters."""
         c = self.collection
         if c is not None and self._collection_for is params:
             return c
@@ -155,7 +155,7 @@ class BatchScreener:
     params: Parameters
     docs: dict[str, DocFeatures]
     boiler: AbstractSet[int]
-    lsh: CandidateIndex
+    index: CandidateIndex
     neighbours: NeighbourSearch | None
     context: BatchContext
     weights: TermWeights | None = None
@@ -191,7 +191,7 @@ class BatchScreener:
         batch_docs = list(docs.values())
         embed_features(batch_docs, embedder, progress)
         progress.stage("Mengenali teks templat dan kandidat", 1)
-        boiler, lsh, weights = archive.collection_index(params).extend(batch_docs)
+        boiler, index, weights = archive.collection_index(params).extend(batch_docs)
         progress.advance()
         refs = [(d.key, ci) for d in batch_docs for ci in range(len(d.chunks))]
         vecs = (
@@ -207,7 +207,7 @@ class BatchScreener:
             params=params,
             docs=docs,
             boiler=boiler,
-            lsh=lsh,
+            index=index,
             neighbours=neighbours,
             context=BatchContext.of(proposals, past=archive.past),
             weights=weights,
@@ -243,7 +243,7 @@ class BatchScreener:
         doc = self.docs[key]
         pairs = candidate_pairs(
             [doc],
-            lsh=self.lsh,
+            index=self.index,
             params=self.params.duplication,
             boiler=self.boiler,
             neighbours=self.neighbours,

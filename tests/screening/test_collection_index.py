@@ -1,10 +1,11 @@
 """The archive's candidate index is built once and extended per batch; the result must be exactly what a
-build over archive + batch from scratch gives (template shingles, LSH hits, term weights)."""
+build over archive + batch from scratch gives (template shingles, candidate chunk pairs, term weights)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from models.text import clean_text
@@ -43,8 +44,7 @@ def _assert_same_as_scratch(archive: list[DocFeatures], batch: list[DocFeatures]
     assert boiler == scratch_boiler
     scratch = CandidateIndex.build(everything, params=dp, boiler=scratch_boiler)
     for d in batch:
-        for ci in range(len(d.chunks)):
-            assert sorted(index.query((d.key, ci))) == sorted(scratch.query((d.key, ci))), (d.key, ci)
+        assert sorted(index.matches(d)) == sorted(scratch.matches(d)), d.key
     scratch_weights = term_weights(everything)
     assert dict(weights) == pytest.approx(dict(scratch_weights))
     assert weights.default == pytest.approx(max(scratch_weights.values()))
@@ -58,20 +58,55 @@ def test_extending_the_sample_archive_equals_building_from_scratch(
     for part in (batch[:1], batch[5:6], batch[:7]):
         _assert_same_as_scratch(archive, part, params)
     index = _assert_same_as_scratch(archive, batch, params)
-    hits = {r for d in batch for ci in range(len(d.chunks)) for r in index.query((d.key, ci))}
-    assert any(k.startswith("a:") for k, _ in hits)  # the sample batch copies from the archive
-    assert any(k.startswith("b:") for k, _ in hits)  # and from itself
+    hits = {k for d in batch for k in index.candidates(d)}
+    assert any(k.startswith("a:") for k in hits)  # the sample batch copies from the archive
+    assert any(k.startswith("b:") for k in hits)  # and from itself
+
+
+def test_candidates_are_the_chunk_pairs_at_or_above_the_jaccard_threshold(
+    sample_docs: tuple[list[DocFeatures], list[DocFeatures]], params: Parameters
+) -> None:
+    """Every chunk pair of the sample is checked directly: the index returns exactly those whose
+    non-template shingle sets reach candidate_jaccard (and only those of other documents)."""
+    archive, batch = sample_docs
+    dp = params.duplication
+    everything = archive + batch
+    boiler = boilerplate_shingles(everything, params=dp, declared=declared_template_shingles(params))
+
+    def sets(d: DocFeatures) -> list[set[int]]:
+        out = []
+        for lo, hi in d.chunk_shingles:
+            out.append({int(h) for h in d.shingles[lo:hi]} - boiler)
+        return out
+
+    all_sets = {d.key: sets(d) for d in everything}
+    index = CandidateIndex.build(everything, params=dp, boiler=boiler)
+    n_pairs = 0
+    for d in batch[:6]:
+        expected = set()
+        for ci, a in enumerate(all_sets[d.key]):
+            if len(a) < 2:
+                continue
+            for other, chunks in all_sets.items():
+                if other == d.key:
+                    continue
+                for cj, b in enumerate(chunks):
+                    if len(b) >= 2 and len(a & b) / len(a | b) >= dp.candidate_jaccard:
+                        expected.add((ci, (other, cj)))
+        assert set(index.matches(d)) == expected, d.key
+        n_pairs += len(expected)
+    assert n_pairs > 0
 
 
 def _with(text: str, sentence: str) -> str:
     return f"{text}\n\n{sentence}"
 
 
-def test_a_sentence_becoming_template_text_rehashes_the_archive_chunks_that_hold_it(
+def test_a_sentence_becoming_template_text_is_counted_out_of_the_archive_chunks_that_hold_it(
     sources: list[str], params: Parameters
 ) -> None:
     """3 of 10 archive texts share a sentence (under the 4-document cut); one proposal with it makes
-    it template text, so those 3 archive chunks must be indexed again without it."""
+    it template text, so those 3 archive chunks must be counted without it."""
     shared = (
         "Aplikasi layanan terpadu ini dikembangkan bersama dinas komunikasi dan informatika kabupaten "
         "untuk memangkas waktu tunggu warga dari tujuh hari menjadi satu hari kerja."
@@ -79,14 +114,22 @@ def test_a_sentence_becoming_template_text_rehashes_the_archive_chunks_that_hold
     archive = [analyse(f"a:{i}", _with(t, shared) if i < 3 else t, params) for i, t in enumerate(sources[:10])]
     batch = [analyse("b:0", _with(sources[12], shared), params)]
     index = _assert_same_as_scratch(archive, batch, params)
-    assert {k for k, _ in index.stale} == {"a:0", "a:1", "a:2"}
+    collection = CollectionIndex(archive, params=params.duplication, declared=declared_template_shingles(params))
+    changed = {collection.chunks.refs[i][0] for i in np.flatnonzero(index.parts[0][1] != collection.sizes)}
+    assert changed == {"a:0", "a:1", "a:2"}
+    # Under the archive's own template shingles the sentence would still link the proposal to them.
+    before = CandidateIndex(
+        [(collection.chunks, collection.sizes)], params=params.duplication, boiler=collection.boiler
+    ).candidates(batch[0])
+    assert {"a:0", "a:1", "a:2"} <= before
+    assert not {"a:0", "a:1", "a:2"} & index.candidates(batch[0])
 
 
 def test_a_growing_batch_raises_the_cut_and_template_text_becomes_evidence_again(
     sources: list[str], params: Parameters
 ) -> None:
     """4 of 10 archive texts share a sentence (template at cut 4); four unrelated proposals raise the
-    cut to 5, so the sentence is no longer template and the archive chunks holding it change."""
+    cut to 5, so the sentence is no longer template and the archive chunks holding it count it again."""
     shared = (
         "Seluruh pegawai puskesmas dilatih menggunakan rekam medis elektronik selama dua minggu sebelum "
         "layanan dibuka untuk masyarakat di semua desa."
@@ -94,7 +137,10 @@ def test_a_growing_batch_raises_the_cut_and_template_text_becomes_evidence_again
     archive = [analyse(f"a:{i}", _with(t, shared) if i < 4 else t, params) for i, t in enumerate(sources[:10])]
     batch = [analyse(f"b:{i}", t, params) for i, t in enumerate(sources[10:14])]
     index = _assert_same_as_scratch(archive, batch, params)
-    assert {k for k, _ in index.stale} == {"a:0", "a:1", "a:2", "a:3"}
+    collection = CollectionIndex(archive, params=params.duplication, declared=declared_template_shingles(params))
+    grown = index.parts[0][1] - collection.sizes
+    assert {collection.chunks.refs[i][0] for i in np.flatnonzero(grown)} == {"a:0", "a:1", "a:2", "a:3"}
+    assert (grown >= 0).all()
 
 
 def test_a_batch_key_that_is_an_archive_key_is_refused(
