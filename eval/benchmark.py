@@ -7,9 +7,11 @@ Steps:
 2. The archive is imported once in its own subprocess (a temporary SARING_DATA_DIR): analyse, embed,
    store, FAISS index. This is timed apart from screening, since a deployment embeds the archive once.
 3. Each batch size is screened in a fresh subprocess on a copy of that data directory, through
-   `Saring.screen_proposals`, so peak RSS (getrusage maxrss) is per run. Stages are timed (wall and
-   process CPU seconds): archive load, read, analyse, embed, candidate index (template shingles,
-   MinHash-LSH, term weights), candidate queries, alignment, completeness+similar+recommendation,
+   `Saring.screen_proposals` (in `--workers` forked processes), so peak memory is per run: the PSS of
+   the process and its workers, sampled every 0.5 s (pages the workers share copy-on-write count once).
+   Stages are timed (wall and CPU seconds, the workers' included): archive load, read, analyse,
+   embed, candidate index (template shingles, chunk shingles, term weights), and the screen loop; with
+   `--workers 1` the loop is split into candidate queries, alignment and completeness+similar+recommendation;
    report writing (JSON, XLSX, CSV, HTML).
 4. The compute floor of the embedding step: FLOPs of multilingual-e5-small per embedded chunk (2 × the
    encoder layers' weights per token plus attention) ÷ this machine's float32 GEMM rate measured with
@@ -33,6 +35,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zlib
 from collections.abc import Callable, Sequence
@@ -143,8 +146,58 @@ def make_embedder(kind: str) -> CountingEmbedder:
 
 
 def _cpu() -> float:
+    """CPU seconds of this process and of its finished children (the forked screening workers)."""
     r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
+    c = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime + c.ru_utime + c.ru_stime
+
+
+def _pss_mib() -> float:
+    """Proportional set size of this process and its children (Linux): physical memory with pages
+    shared copy-on-write by forked workers counted once, unlike the sum of their RSS."""
+    total = 0
+    for pid in [os.getpid(), *_children(os.getpid())]:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+                    break
+        except OSError:
+            continue
+    return total / 1024.0
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            out.extend(int(x) for x in task.read_text().split())
+        except OSError:
+            continue
+    return out
+
+
+class PeakMemory:
+    """Samples `_pss_mib` in a thread (every `every` s) and keeps the peak."""
+
+    def __init__(self, every: float = 0.5) -> None:
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(every,), daemon=True)
+
+    def _run(self, every: float) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, _pss_mib())
+            self._stop.wait(every)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _pss_mib())
 
 
 def _maxrss_mib() -> float:
@@ -251,6 +304,7 @@ def worker_screen(a: argparse.Namespace) -> dict[str, Any]:
 
     emb = make_embedder(a.embedder)
     stages = Stages()
+    memory = PeakMemory().__enter__()
     t0 = time.perf_counter()
     stages.start("archive load")
     svc = _service(Path(a.data_dir), emb)
@@ -260,9 +314,10 @@ def worker_screen(a: argparse.Namespace) -> dict[str, Any]:
     proposals = res.proposals[: a.n]
     stages.stop()
     emb_before = (emb.chunks, emb.tokens, emb.flops, emb.seconds)
-    # The screen loop, split: candidate queries and alignment are timed inside it.
-    pipeline.candidate_pairs = _timed(stages, "candidates", pipeline.candidate_pairs)
-    pipeline.align = _timed(stages, "align", pipeline.align)
+    workers = svc.settings.screen_workers
+    if workers == 1:  # the screen loop, split: candidate queries and alignment are timed inside it
+        pipeline.candidate_pairs = _timed(stages, "candidates", pipeline.candidate_pairs)
+        pipeline.align = _timed(stages, "align", pipeline.align)
     t_screen = time.perf_counter()
     report = svc.screen_proposals(proposals, res.errors, progress=stages)
     stages.stop()
@@ -271,11 +326,13 @@ def worker_screen(a: argparse.Namespace) -> dict[str, Any]:
     out = Path(a.data_dir) / "report"
     write_report(report, out)
     stages.stop()
-    loop_w = stages.wall.pop("screen loop", 0.0)
-    loop_c = stages.cpu.pop("screen loop", 0.0)
-    rest = "completeness+similar+recommend"
-    stages.wall[rest] = loop_w - stages.wall.get("candidates", 0.0) - stages.wall.get("align", 0.0)
-    stages.cpu[rest] = loop_c - stages.cpu.get("candidates", 0.0) - stages.cpu.get("align", 0.0)
+    memory.__exit__()
+    if workers == 1:
+        loop_w = stages.wall.pop("screen loop", 0.0)
+        loop_c = stages.cpu.pop("screen loop", 0.0)
+        rest = "completeness+similar+recommend"
+        stages.wall[rest] = loop_w - stages.wall.get("candidates", 0.0) - stages.wall.get("align", 0.0)
+        stages.cpu[rest] = loop_c - stages.cpu.get("candidates", 0.0) - stages.cpu.get("align", 0.0)
     found: dict[str, list[str]] = {
         p.id: [d.other_id for d in p.duplicates if d.relation != "boilerplate"] for p in report.proposals
     }
@@ -290,6 +347,9 @@ def worker_screen(a: argparse.Namespace) -> dict[str, Any]:
         "screen_wall": screen_wall,
         "total_wall": time.perf_counter() - t0,
         "maxrss_mib": _maxrss_mib(),
+        "worker_maxrss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0,
+        "peak_pss_mib": memory.peak,
+        "workers": workers,
         "embedded_chunks": emb.chunks - emb_before[0],
         "embedded_tokens": emb.tokens - emb_before[1],
         "embed_flops": emb.flops - emb_before[2],
@@ -414,7 +474,7 @@ def drive(a: argparse.Namespace) -> dict[str, Any]:
                 "--embedder",
                 a.embedder,
             ],
-            {**env, "SARING_DATA_DIR": str(d)},
+            {**env, "SARING_DATA_DIR": str(d), **({"SARING_SCREEN_WORKERS": str(a.workers)} if a.workers else {})},
             work / f"screen-{n}.json",
         )
         planted = [c for c in synth.planted if int(c.proposal_id.rsplit("-", 1)[1]) <= n]
@@ -455,8 +515,10 @@ STAGE_ORDER = (
     "candidates",
     "align",
     "completeness+similar+recommend",
+    "screen loop",
     "report writing",
 )
+"""Stages in table order; with forked workers the screen loop is one stage (its parts run in the workers)."""
 
 
 def print_tables(results: dict[str, Any]) -> None:
@@ -474,7 +536,10 @@ def print_tables(results: dict[str, Any]) -> None:
     for r in runs:
         t.add_column(f"{r['n']:,} proposals", justify="right")
     for s in STAGE_ORDER:
-        t.add_row(s, *[f"{_fmt_s(r['wall'].get(s, 0.0))} / {_fmt_s(r['cpu'].get(s, 0.0))}" for r in runs])
+        if not any(s in r["wall"] for r in runs):
+            continue
+        label = s if s != "screen loop" else "screen loop (all checks, in the workers)"
+        t.add_row(label, *[f"{_fmt_s(r['wall'][s])} / {_fmt_s(r['cpu'][s])}" if s in r["wall"] else "–" for r in runs])
     t.add_row(
         "screening wall (excl. archive load)",
         *[_fmt_s(r["screen_wall"] + r["wall"].get("read", 0) + r["wall"].get("report writing", 0)) for r in runs],
@@ -486,7 +551,12 @@ def print_tables(results: dict[str, Any]) -> None:
             for r in runs
         ],
     )
-    t.add_row("peak RSS (MiB)", *[f"{r['maxrss_mib']:,.0f}" for r in runs])
+    t.add_row("screening processes", *[str(r.get("workers", 1)) for r in runs])
+    t.add_row("peak memory, PSS of all processes (MiB)", *[f"{r.get('peak_pss_mib', 0):,.0f}" for r in runs])
+    t.add_row(
+        "peak RSS, main process / largest worker (MiB)",
+        *[f"{r['maxrss_mib']:,.0f} / {r.get('worker_maxrss_mib', 0):,.0f}" for r in runs],
+    )
     t.add_row("chunks embedded / tokens", *[f"{r['embedded_chunks']:,} / {r['embedded_tokens']:,}" for r in runs])
     t.add_row(
         f"embed compute floor (fp32 GEMM {gemm:.0f} GFLOP/s)",
@@ -562,6 +632,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--words", type=int, default=1775, help="words per proposal (1,775 ≈ 3,000 model tokens)")
     ap.add_argument("--archive-words", type=int, default=450, help="words per archive entry")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--workers",
+        type=int,
+        help="screening processes (SARING_SCREEN_WORKERS; default: the setting's, one per core up to 8); "
+        "with 1 the screen loop is split into candidates, alignment and the other checks",
+    )
     ap.add_argument("--probe", type=int, default=256, help="chunks for the model throughput probe (0: none)")
     ap.add_argument("--json", help="write all measurements to this JSON file")
     ap.add_argument("--workdir", help="keep generated data and runs here (default: a temporary folder)")

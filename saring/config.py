@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     params: Path | None = Field(None, description="Parameters file; defaults to the bundled one.")
     embed_batch_size: int = Field(32, ge=1, le=1024)
     index_kind: Literal["auto", "flat", "hnsw"] = "auto"
+    screen_workers: int = Field(
+        default_factory=lambda: min(os.cpu_count() or 1, 8),
+        ge=1,
+        le=64,
+        description="Processes that screen a batch read from files (CLI) in parallel; 1: in the calling process.",
+    )
     max_upload_mb: int = Field(200, ge=1, description="Largest accepted upload (API).")
     redis_url: str | None = Field(None, description="Redis URL for the job queue when several machines run workers.")
     log_level: str = "INFO"

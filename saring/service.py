@@ -218,7 +218,7 @@ class Saring:
         if not proposals:
             return self.make_report([], errors)
         s = self.screener(proposals, progress=progress, today=today)
-        return self.make_report(s.screen_all(progress=progress), errors)
+        return self.make_report(s.screen_all(progress=progress, workers=self.settings.screen_workers), errors)
 
     def screen_path(self, path: Path, *, progress: Progress | None = None, today: dt.date | None = None) -> Report:
         """Read a folder, ZIP or file of proposals and screen them all."""

@@ -8,12 +8,15 @@ identical to an uninterrupted run.
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing as mp
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from models.embedder import Embedder
 from screening.completeness import BatchContext, check_completeness, past_by_name
@@ -291,15 +294,56 @@ class BatchScreener:
             novelty=novelty,
         )
 
-    def screen_all(self, *, progress: Progress | None = None, skip: set[str] | None = None) -> list[ProposalResult]:
+    def screen_all(
+        self, *, progress: Progress | None = None, skip: set[str] | None = None, workers: int = 1
+    ) -> list[ProposalResult]:
+        """Every proposal's result, in batch order. `workers` > 1 screens them in that many forked
+        processes, which share the prepared evidence copy-on-write (each proposal's screen is
+        independent, and alignments are computed in one canonical order, so results are identical)."""
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, not {workers}")
         progress = progress or NullProgress()
-        todo = [p for p in self.proposals if not skip or p.id not in skip]
+        todo = [p.id for p in self.proposals if not skip or p.id not in skip]
         progress.stage("Menyaring proposal", len(todo))
-        out = []
-        for p in todo:
-            out.append(self.screen(p.id))
-            progress.advance()
-        return out
+        if workers == 1 or len(todo) < 2 * workers or "fork" not in mp.get_all_start_methods():
+            out = []
+            for pid in todo:
+                out.append(self.screen(pid))
+                progress.advance()
+            return out
+        return _screen_forked(self, todo, workers=workers, progress=progress)
+
+
+_FORKED: BatchScreener | None = None
+"""The screener that forked workers inherit (set just before the pool starts them)."""
+
+
+def _forked_start() -> None:
+    # One thread per worker: the workers already use the cores, and OpenMP (faiss) does not survive a
+    # fork with its thread pool.
+    threadpool_limits(limits=1)
+
+
+def _forked_screen(ids: list[str]) -> list[ProposalResult]:
+    assert _FORKED is not None, "forked worker without a screener"
+    return [_FORKED.screen(pid) for pid in ids]
+
+
+def _screen_forked(
+    screener: BatchScreener, ids: list[str], *, workers: int, progress: Progress, block: int = 4
+) -> list[ProposalResult]:
+    global _FORKED
+    blocks = [ids[i : i + block] for i in range(0, len(ids), block)]
+    out: list[ProposalResult] = []
+    _FORKED = screener
+    try:
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"), initializer=_forked_start) as pool:
+            for results in pool.map(_forked_screen, blocks):
+                out.extend(results)
+                progress.advance(len(results))
+    finally:
+        _FORKED = None
+    return out
 
 
 def _combine(local: NeighbourSearch, archive: NeighbourSearch | None) -> NeighbourSearch:

@@ -1,0 +1,27 @@
+"""Screening a batch in forked worker processes gives exactly the results of screening it in one process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from models.embedder import Embedder
+from screening.proposal import Proposal
+from tests.api.conftest import embedder, make_service, sample_batch
+
+__all__ = ["embedder"]  # the session's model fixture, shared with the API tests
+
+
+def test_forked_workers_give_the_same_results_in_batch_order(tmp_path: Path, embedder: Embedder) -> None:
+    service = make_service(tmp_path / "data", embedder)
+    proposals = [Proposal.model_validate(row) for row in sample_batch()]
+    screener = service.screener(proposals)
+    alone = screener.screen_all(workers=1)
+    forked = service.screener(proposals).screen_all(workers=2)
+    assert [r.id for r in forked] == [p.id for p in proposals]
+    assert [r.model_dump() for r in forked] == [r.model_dump() for r in alone]
+    # The batch has copies to find, so the comparison covers passages, not only empty lists.
+    assert sum(len(r.duplicates) for r in alone) > 0
+    with pytest.raises(ValueError, match="at least 1"):
+        screener.screen_all(workers=0)
