@@ -12,7 +12,7 @@ import json
 import os
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -554,10 +554,33 @@ def _atomic_target(path: Path) -> Path:
 
 
 def write_json(report: Report, path: Path) -> None:
-    """Write report.json (UTF-8, indented): the source of truth the other renderings derive from."""
+    """Write report.json (UTF-8, indented): the source of truth the other renderings derive from.
+    Written one proposal at a time (byte for byte what `report.model_dump_json(indent=2)` gives), so a
+    national batch's report is never one string of hundreds of megabytes in memory."""
     tmp = _atomic_target(path)
-    tmp.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    with tmp.open("w", encoding="utf-8") as fh:
+        for part in _json_parts(report):
+            fh.write(part)
     os.replace(tmp, path)
+
+
+_PROPOSALS_SLOT = '"proposals": []'
+
+
+def _json_parts(report: Report) -> Iterator[str]:
+    """`report.model_dump_json(indent=2)` in pieces: the report without its proposals, with each
+    proposal's own dump indented into the empty list (JSON strings hold no raw newlines, so indenting
+    every line is exact)."""
+    if not report.proposals:
+        yield report.model_dump_json(indent=2)
+        return
+    shell = report.model_copy(update={"proposals": []}).model_dump_json(indent=2)
+    head, tail = shell.split(_PROPOSALS_SLOT, 1)
+    yield head + '"proposals": [\n'
+    last = len(report.proposals) - 1
+    for i, p in enumerate(report.proposals):
+        yield "    " + p.model_dump_json(indent=2).replace("\n", "\n    ") + (",\n" if i < last else "\n")
+    yield "  ]" + tail
 
 
 def _csv_cell(value: object) -> object:
@@ -742,6 +765,22 @@ def render_html(report: Report, *, context_chars: int | None = DEFAULT_CONTEXT_C
     In the side-by-side duplicate views, unhighlighted stretches farther than `context_chars` from any
     passage are elided (`None` shows the whole texts).
     """
+    return "".join(_html_parts(report, context_chars=context_chars))
+
+
+class _LazyDupViews:
+    """A proposal's side-by-side duplicate views, built when the template reaches them: with the HTML
+    written as it is generated, one proposal's views are in memory at a time, not a whole batch's."""
+
+    def __init__(self, p: ProposalResult, batch_ids: set[str], context_chars: int | None) -> None:
+        self.p, self.batch_ids, self.context_chars = p, batch_ids, context_chars
+
+    def __iter__(self) -> Iterator[_DupView]:
+        for j, d in enumerate(self.p.duplicates):
+            yield _dup_view(self.p, j, d, self.batch_ids, self.context_chars)
+
+
+def _html_parts(report: Report, *, context_chars: int | None = DEFAULT_CONTEXT_CHARS) -> Iterator[str]:
     batch_ids = {p.id for p in report.proposals}
     rows = summary_rows(report)
     proposals = []
@@ -753,14 +792,14 @@ def render_html(report: Report, *, context_chars: int | None = DEFAULT_CONTEXT_C
                 "row": row,
                 "anchor": anchor,
                 "reasons": [(r, evidence_anchor(p, r.evidence)) for r in p.reasons],
-                "dups": [_dup_view(p, j, d, batch_ids, context_chars) for j, d in enumerate(p.duplicates)],
+                "dups": _LazyDupViews(p, batch_ids, context_chars),
             }
         )
     params_version = report.parameters.get("version", "")
     return (
         _env()
         .get_template("report.html.j2")
-        .render(
+        .generate(
             report=report,
             proposals=proposals,
             params_version=params_version,
@@ -779,9 +818,11 @@ def _recommendation_counts(report: Report) -> list[tuple[str, str, int]]:
 
 
 def write_html(report: Report, path: Path) -> None:
-    """Write report.html (UTF-8)."""
+    """Write report.html (UTF-8), as the template generates it."""
     tmp = _atomic_target(path)
-    tmp.write_text(render_html(report), encoding="utf-8")
+    with tmp.open("w", encoding="utf-8") as fh:
+        for part in _html_parts(report):
+            fh.write(part)
     os.replace(tmp, path)
 
 

@@ -490,3 +490,19 @@ def test_write_report(report: Report, tmp_path: Path) -> None:
         assert anchor_id(p.id) in body
         assert p.id in csv_text or json.dumps(p.id)[1:-1] in csv_text or p.id.replace('"', '""') in csv_text
         assert p.id in xlsx_ids
+
+
+def test_json_is_written_in_pieces_byte_for_byte(report: Report, tmp_path: Path) -> None:
+    """report.json is written one proposal at a time; the file equals the report dumped in one piece."""
+    assert len(report.proposals) > 1
+    write_json(report, tmp_path / "r.json")
+    assert (tmp_path / "r.json").read_text(encoding="utf-8") == report.model_dump_json(indent=2)
+    empty = report.model_copy(update={"proposals": []})
+    write_json(empty, tmp_path / "e.json")
+    assert (tmp_path / "e.json").read_text(encoding="utf-8") == empty.model_dump_json(indent=2)
+
+
+def test_html_file_is_the_rendered_report(report: Report, html: str, tmp_path: Path) -> None:
+    """report.html is written as the template generates it (duplicate views built proposal by proposal)."""
+    write_report(report, tmp_path)
+    assert (tmp_path / "report.html").read_text(encoding="utf-8") == html
