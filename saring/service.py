@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from corpus.features_cache import fingerprint, load_features, save_features
 from corpus.index import ArchiveIndex, flat_search
 from corpus.store import ChunkRow, Store
 from models.embedder import DEFAULT_MODEL, CachedEmbedder, Embedder, load_embedder
@@ -112,7 +113,14 @@ class Saring:
             if self._archive is not None and v == self._archive_version:
                 return self._archive
             entries = self.store.archive_entries()
-            ctx = build_archive_context(entries, embedder=self.embedder, params=self.params, progress=progress)
+            cache = self.settings.data_dir / "cache" / "archive-features.pickle"
+            key = fingerprint(self.params, code_version=saring_version())
+            cached = load_features(cache, fingerprint=key)
+            ctx = build_archive_context(
+                entries, embedder=self.embedder, params=self.params, progress=progress, analysed=cached
+            )
+            if len(cached) != len(ctx.features) or any(cached.get(k) is not d for k, d in ctx.features.items()):
+                save_features(cache, ctx.features, fingerprint=key)
             ctx.neighbours = self._archive_neighbours(ctx, progress)
             self._archive, self._archive_version = ctx, v
             # The archive context lives until the archive changes, and at 10,000 entries it is ~10 million

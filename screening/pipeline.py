@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing as mp
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -364,13 +364,18 @@ def build_archive_context(
     params: Parameters,
     progress: Progress | None = None,
     search_factory: SearchFactory = exact_search,
+    analysed: Mapping[str, DocFeatures] | None = None,
 ) -> ArchiveContext:
-    """Analyse and embed the archive (embeddings come from the cache when already computed)."""
+    """Analyse and embed the archive (embeddings come from the cache when already computed).
+    `analysed`: features analysed earlier with the same parameters (a cache), reused where the text is
+    unchanged."""
     progress = progress or NullProgress()
     progress.stage("Memuat arsip", len(entries))
     feats: dict[str, DocFeatures] = {}
     for e in entries:
-        feats[archive_key(e.id)] = analyse(archive_key(e.id), e.text, params)
+        key = archive_key(e.id)
+        d = analysed.get(key) if analysed else None
+        feats[key] = d if d is not None and d.text == e.text else analyse(key, e.text, params)
         progress.advance()
     docs = list(feats.values())
     embed_features(docs, embedder, progress)
