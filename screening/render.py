@@ -22,6 +22,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup, escape
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -622,26 +623,38 @@ def _add_sheet(
     number_cols: Iterable[int] = (),
     max_width: int = 60,
 ) -> None:
+    # A write-only sheet streams its rows to the file (no cell objects kept): widths, frozen header
+    # and filter must be set before the first row, so the rows' values are gathered first.
     ws = wb.create_sheet(title)
-    ws.append(list(headers))
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
+    values = [[_xlsx_value(v) for v in row] for row in rows]
     widths = [len(h) for h in headers]
-    pct, num = set(percent_cols), set(number_cols)
-    for r, row in enumerate(rows, start=2):
+    for row in values:
         for c, value in enumerate(row):
-            cell = ws.cell(row=r, column=c + 1, value=_xlsx_value(value))
+            widths[c] = max(widths[c], min(len(str(value)) if value is not None else 0, max_width))
+    for c, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(c)].width = min(max(w + 2, 8), max_width)
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(values) + 1}"
+    bold = Font(bold=True)
+    header_cells = []
+    for h in headers:
+        cell = WriteOnlyCell(ws, value=h)
+        cell.font = bold
+        header_cells.append(cell)
+    ws.append(header_cells)
+    pct, num = set(percent_cols), set(number_cols)
+    for row in values:
+        cells = []
+        for c, value in enumerate(row):
+            cell = WriteOnlyCell(ws, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"  # never a formula, whatever the (untrusted) text starts with
             if c in pct:
                 cell.number_format = "0.0%"
             elif c in num:
                 cell.number_format = "0.000"
-            widths[c] = max(widths[c], min(len(str(value)) if value is not None else 0, max_width))
-    for c, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(c)].width = min(max(w + 2, 8), max_width)
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(ws.max_row, 1)}"
+            cells.append(cell)
+        ws.append(cells)
 
 
 def write_xlsx(report: Report, path: Path) -> None:
@@ -649,9 +662,7 @@ def write_xlsx(report: Report, path: Path) -> None:
 
     Each sheet has a bold, frozen header row and an autofilter; shares use a percent format.
     """
-    wb = Workbook()
-    if wb.active is not None:
-        wb.remove(wb.active)
+    wb = Workbook(write_only=True)
     keys = list(SUMMARY_COLUMNS)
     _add_sheet(
         wb,
