@@ -8,6 +8,7 @@ HF_HUB_OFFLINE=1 is set before sentence-transformers is imported.
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -194,8 +195,9 @@ class CachedEmbedder:
             if self.cache is not None:
                 self.cache.put_embeddings(self.name, new)
             found.update(new)
-        if len(self._memory) < self._memory_items:
-            self._memory.update(found)
+        room = self._memory_items - len(self._memory)
+        if room > 0:  # never beyond memory_items (an archive load looks up 280,000 vectors at once)
+            self._memory.update(itertools.islice(found.items(), room))
         if not keys:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)

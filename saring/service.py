@@ -40,6 +40,10 @@ from screening.similarity import doc_vector
 
 log = logging.getLogger("saring")
 
+MEMORY_VECTORS = 20_000
+"""Vectors the service keeps in memory besides the store's persistent cache (~30 MB): the archive's own
+vectors are held by the archive context, so a larger memo would only copy them."""
+
 
 def saring_version() -> str:
     try:
@@ -71,7 +75,9 @@ class Saring:
         self.params = params or load_parameters(self.settings.params)
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store.open(self.settings.db_url)
-        self._embedder: CachedEmbedder | None = CachedEmbedder(embedder, self.store) if embedder is not None else None
+        self._embedder: CachedEmbedder | None = (
+            CachedEmbedder(embedder, self.store, memory_items=MEMORY_VECTORS) if embedder is not None else None
+        )
         self._archive: ArchiveContext | None = None
         self._archive_version = -1
         self._lock = threading.RLock()
@@ -88,7 +94,7 @@ class Saring:
         with self._lock:
             if self._embedder is None:
                 inner: Embedder = load_embedder(self.model_name, batch_size=self.settings.embed_batch_size)
-                self._embedder = CachedEmbedder(inner, self.store)
+                self._embedder = CachedEmbedder(inner, self.store, memory_items=MEMORY_VECTORS)
             return self._embedder
 
     def _index_path(self) -> Path:
@@ -117,7 +123,12 @@ class Saring:
             key = fingerprint(self.params, code_version=saring_version())
             cached = load_features(cache, fingerprint=key)
             ctx = build_archive_context(
-                entries, embedder=self.embedder, params=self.params, progress=progress, analysed=cached
+                entries,
+                embedder=self.embedder,
+                params=self.params,
+                progress=progress,
+                analysed=cached,
+                search_factory=None,  # the persisted FAISS index below serves the chunk search
             )
             if len(cached) != len(ctx.features) or any(cached.get(k) is not d for k, d in ctx.features.items()):
                 save_features(cache, ctx.features, fingerprint=key)

@@ -363,7 +363,7 @@ def build_archive_context(
     embedder: Embedder,
     params: Parameters,
     progress: Progress | None = None,
-    search_factory: SearchFactory = exact_search,
+    search_factory: SearchFactory | None = exact_search,
     analysed: Mapping[str, DocFeatures] | None = None,
 ) -> ArchiveContext:
     """Analyse and embed the archive (embeddings come from the cache when already computed).
@@ -385,17 +385,15 @@ def build_archive_context(
         if docs
         else np.zeros((0, dim), dtype=np.float32)
     )
+    neighbours = None
     refs = [(d.key, ci) for d in docs for ci in range(len(d.chunks))]
-    vecs = (
-        np.concatenate([d.vectors for d in docs if d.vectors is not None])
-        if refs
-        else np.zeros((0, dim), dtype=np.float32)
-    )
+    if refs and search_factory is not None:  # None: the caller provides the chunk search (one copy less)
+        neighbours = search_factory(np.concatenate([d.vectors for d in docs if d.vectors is not None]), refs)
     ctx = ArchiveContext(
         entries=list(entries),
         features=feats,
         catalog=ArchiveCatalog(entries, doc_vecs, params=params.similarity),
-        neighbours=search_factory(vecs, refs) if refs else None,
+        neighbours=neighbours,
     )
     progress.stage("Mengindeks arsip", 1)
     ctx.collection_index(params)
