@@ -223,6 +223,10 @@ class BatchScreener:
             return self._by_id[pid], "batch"
         return self.archive.by_key[key], "archive"
 
+    def other_text(self, other_id: str, source: str) -> str:
+        """The text of a duplicate's other document (a batch proposal or an archive entry)."""
+        return (self._by_id[other_id] if source == "batch" else self.archive.by_key[archive_key(other_id)]).text
+
     def _doc(self, key: str) -> DocFeatures:
         return self.docs[key] if key in self.docs else self.archive.features[key]
 
@@ -322,6 +326,10 @@ def _forked_start() -> None:
     # One thread per worker: the workers already use the cores, and OpenMP (faiss) does not survive a
     # fork with its thread pool.
     threadpool_limits(limits=1)
+    # The other documents' texts are attached again by the parent, which holds them already: sent back,
+    # each listed pair would bring its own copy of a whole text.
+    if _FORKED is not None:
+        _FORKED.include_other_text = False
 
 
 def _forked_screen(ids: list[str]) -> list[ProposalResult]:
@@ -339,6 +347,10 @@ def _screen_forked(
     try:
         with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"), initializer=_forked_start) as pool:
             for results in pool.map(_forked_screen, blocks):
+                if screener.include_other_text:
+                    for r in results:
+                        for d in r.duplicates:
+                            d.other_text = screener.other_text(d.other_id, d.other_source)
                 out.extend(results)
                 progress.advance(len(results))
     finally:
