@@ -448,13 +448,17 @@ def drive(a: argparse.Namespace) -> dict[str, Any]:
         )
         print(f"probe: {results['probe']}", flush=True)
     base = work / "archive-imported"
-    shutil.rmtree(base, ignore_errors=True)
-    env_i = {**env, "SARING_DATA_DIR": str(base)}
-    results["import"] = _run_worker(
-        ["--worker", "import", "--data-dir", str(base), "--archive-file", str(arch_file), "--embedder", a.embedder],
-        env_i,
-        work / "import.json",
-    )
+    if a.reuse_import and (work / "import.json").is_file() and base.is_dir():
+        results["import"] = json.loads((work / "import.json").read_text(encoding="utf-8"))
+        print(f"reusing the archive imported in {base}", flush=True)
+    else:
+        shutil.rmtree(base, ignore_errors=True)
+        env_i = {**env, "SARING_DATA_DIR": str(base)}
+        results["import"] = _run_worker(
+            ["--worker", "import", "--data-dir", str(base), "--archive-file", str(arch_file), "--embedder", a.embedder],
+            env_i,
+            work / "import.json",
+        )
     print(f"import: {json.dumps({k: v for k, v in results['import'].items()}, default=str)[:600]}", flush=True)
     runs = []
     for n in sizes:
@@ -642,6 +646,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--json", help="write all measurements to this JSON file")
     ap.add_argument("--workdir", help="keep generated data and runs here (default: a temporary folder)")
     ap.add_argument("--keep", action="store_true", help="keep each run's data directory")
+    ap.add_argument(
+        "--reuse-import",
+        action="store_true",
+        help="with --workdir: screen against the archive an earlier run imported there (same --archive and --seed)",
+    )
     # internal: one run in a subprocess
     ap.add_argument("--worker", choices=("import", "screen", "probe"), help=argparse.SUPPRESS)
     ap.add_argument("--data-dir", help=argparse.SUPPRESS)
