@@ -178,26 +178,24 @@ def _children(pid: int) -> list[int]:
 
 
 class PeakMemory:
-    """Samples `_pss_mib` in a thread (every `every` s) and keeps the peak."""
+    """Samples `_pss_mib` in a thread (every `every` s) from creation until `stop()`, keeping the peak."""
 
     def __init__(self, every: float = 0.5) -> None:
         self.peak = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(every,), daemon=True)
+        self._thread.start()
 
     def _run(self, every: float) -> None:
         while not self._stop.is_set():
             self.peak = max(self.peak, _pss_mib())
             self._stop.wait(every)
 
-    def __enter__(self) -> PeakMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
+    def stop(self) -> float:
         self._stop.set()
         self._thread.join()
         self.peak = max(self.peak, _pss_mib())
+        return self.peak
 
 
 def _maxrss_mib() -> float:
@@ -304,7 +302,7 @@ def worker_screen(a: argparse.Namespace) -> dict[str, Any]:
 
     emb = make_embedder(a.embedder)
     stages = Stages()
-    memory = PeakMemory().__enter__()
+    memory = PeakMemory()
     t0 = time.perf_counter()
     stages.start("archive load")
     svc = _service(Path(a.data_dir), emb)
@@ -326,7 +324,7 @@ def worker_screen(a: argparse.Namespace) -> dict[str, Any]:
     out = Path(a.data_dir) / "report"
     write_report(report, out)
     stages.stop()
-    memory.__exit__()
+    memory.stop()
     if workers == 1:
         loop_w = stages.wall.pop("screen loop", 0.0)
         loop_c = stages.cpu.pop("screen loop", 0.0)

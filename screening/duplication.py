@@ -127,6 +127,11 @@ class ChunkShingles:
         self.sizes: np.ndarray = np.bincount(ch, minlength=len(self.refs)).astype(np.int32)
         """Distinct shingles of each chunk."""
 
+    @classmethod
+    def of_docs(cls, docs: Iterable[DocFeatures]) -> ChunkShingles:
+        """Every chunk of the documents, in order."""
+        return cls([(d, ci) for d in docs for ci in range(len(d.chunks))])
+
     def _rows(self, shingles: np.ndarray) -> np.ndarray:
         """Matrix rows of those of the shingles that some chunk holds."""
         if len(self.vocab) == 0 or len(shingles) == 0:
@@ -141,9 +146,9 @@ class ChunkShingles:
             return np.zeros(len(self.refs), dtype=np.int32)
         return np.asarray(self.matrix[rows].sum(axis=0), dtype=np.int32).ravel()
 
-    def chunks_with(self, shingles: np.ndarray) -> list[int]:
-        """Numbers of the chunks that hold any of the shingles."""
-        return np.flatnonzero(self.counts(shingles)).tolist()
+    def sizes_without(self, shingles: AbstractSet[int]) -> np.ndarray:
+        """Distinct shingles of each chunk that are not among these (e.g. not template text)."""
+        return self.sizes - self.counts(_array(shingles))
 
     def shared(self, queries: Sequence[np.ndarray]) -> sparse.coo_matrix:
         """Shared-shingle counts of each query (an array of distinct shingles) with every chunk: a
@@ -179,8 +184,8 @@ class CandidateIndex:
     def build(
         cls, docs: Iterable[DocFeatures], *, params: DuplicationParams, boiler: AbstractSet[int]
     ) -> CandidateIndex:
-        chunks = ChunkShingles([(d, ci) for d in docs for ci in range(len(d.chunks))])
-        return cls([(chunks, chunks.sizes - chunks.counts(_array(boiler)))], params=params, boiler=boiler)
+        chunks = ChunkShingles.of_docs(docs)
+        return cls([(chunks, chunks.sizes_without(boiler))], params=params, boiler=boiler)
 
     def matches(self, d: DocFeatures) -> list[tuple[int, ChunkRef]]:
         """(chunk number of d, matching chunk of another document) for every candidate chunk pair."""
@@ -227,10 +232,10 @@ class CollectionIndex:
         shingles, df = np.unique(np.concatenate(doc_sets) if doc_sets else np.zeros(0, np.uint64), return_counts=True)
         self.shingles: np.ndarray = shingles  # sorted distinct shingles of the collection
         self.df: np.ndarray = df.astype(np.int32)  # in how many documents each one is
-        self.chunks = ChunkShingles([(d, ci) for d in docs for ci in range(len(d.chunks))])
+        self.chunks = ChunkShingles.of_docs(docs)
         self.term_df, _ = _term_df(docs)
         self.boiler = self._template(template_cut(self.n_docs, params), Counter())
-        self.sizes = self.chunks.sizes - self.chunks.counts(self.boiler.array)
+        self.sizes = self.chunks.sizes_without(self.boiler)
         """Non-template shingles of each collection chunk under the collection's own template shingles."""
 
     def _df_of(self, hashes: np.ndarray) -> np.ndarray:
@@ -262,10 +267,9 @@ class CollectionIndex:
         added, removed = boiler - self.boiler, self.boiler - boiler
         if added or removed:
             sizes = sizes - self.chunks.counts(_array(added)) + self.chunks.counts(_array(removed))
-        own = ChunkShingles([(d, ci) for d in batch for ci in range(len(d.chunks))])
-        index = CandidateIndex(
-            [(self.chunks, sizes), (own, own.sizes - own.counts(boiler.array))], params=self.params, boiler=boiler
-        )
+        own = ChunkShingles.of_docs(batch)
+        parts = [(self.chunks, sizes), (own, own.sizes_without(boiler))]
+        index = CandidateIndex(parts, params=self.params, boiler=boiler)
         return boiler, index, self.term_weights(batch)
 
     def term_weights(self, batch: Iterable[DocFeatures]) -> TermWeights:
@@ -516,7 +520,7 @@ def _paraphrase_passages(
             continue
         bi = int(best[ai])
         score = float(sims[ai, bi])
-        if score < params.paraphrase_cosine or b_tmpl[bi] >= 0.5:
+        if b_tmpl[bi] >= 0.5:  # (every row left reaches paraphrase_cosine)
             continue
         bc = b.chunks[bi]
         if cov_b[bc.start : bc.end].mean() >= 0.5:

@@ -225,7 +225,7 @@ class BatchScreener:
 
     def other_text(self, other_id: str, source: str) -> str:
         """The text of a duplicate's other document (a batch proposal or an archive entry)."""
-        return (self._by_id[other_id] if source == "batch" else self.archive.by_key[archive_key(other_id)]).text
+        return self._proposal(batch_key(other_id) if source == "batch" else archive_key(other_id))[0].text
 
     def _doc(self, key: str) -> DocFeatures:
         return self.docs[key] if key in self.docs else self.archive.features[key]
