@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,7 @@ class PanResult:
     overall: PanScores
     by_obfuscation: dict[str, PanScores]
     by_type: dict[str, PanScores]
+    by_half: dict[str, PanScores] = field(default_factory=dict)
     documents: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -79,6 +81,7 @@ class PanResult:
             "overall": scores(self.overall),
             "by_obfuscation": {k: scores(v) for k, v in self.by_obfuscation.items()},
             "by_type": {k: scores(v) for k, v in self.by_type.items()},
+            "by_half": {k: scores(v) for k, v in self.by_half.items()},
             "detections": [asdict(d) for d in self.detections],
         }
 
@@ -137,10 +140,11 @@ def detect_features(
         vecs = np.concatenate([d.vectors for d in srcs if d.vectors is not None])
         neighbours = exact_search(vecs, refs)
     by_key = {d.key: (name, d) for name, d in src_docs.items()}
+    by_doc = {d.key: d for d in srcs}
     detections: list[Annotation] = []
     n_pairs = 0
     for name, doc in sus_docs.items():
-        pairs = candidate_pairs([doc], index=index, params=dp, boiler=boiler, neighbours=neighbours)
+        pairs = candidate_pairs([doc], index=index, params=dp, boiler=boiler, neighbours=neighbours, docs=by_doc)
         for _, other in sorted(pairs):
             if other not in by_key:
                 continue
@@ -163,6 +167,23 @@ def detect_features(
                     )
                 )
     return detections, n_pairs
+
+
+def halves(suspicious_names: Sequence[str]) -> dict[str, set[str]]:
+    """Two fixed halves of the suspicious documents (alternate documents in name order), for choosing a
+    threshold on one half and reporting it on the other."""
+    names = sorted(suspicious_names)
+    return {"A": set(names[0::2]), "B": set(names[1::2])}
+
+
+def score_halves(
+    cases: list[Annotation], detections: list[Annotation], suspicious_names: Sequence[str]
+) -> dict[str, PanScores]:
+    """PAN measures on each half of the suspicious documents."""
+    return {
+        k: pan_scores([c for c in cases if c.this_reference in h], [d for d in detections if d.this_reference in h])
+        for k, h in halves(suspicious_names).items()
+    }
 
 
 def score(
@@ -207,6 +228,7 @@ def run_pan(
         overall=overall,
         by_obfuscation=by_obf,
         by_type=by_type,
+        by_half=score_halves(cases, detections, list(suspicious)),
         documents={"sources": len(sources), "suspicious": len(suspicious), "candidate_pairs": n_pairs},
         seconds=time.time() - t0,
     )

@@ -13,23 +13,26 @@ Pipeline for a set of documents:
 
 from __future__ import annotations
 
-import math
-import re
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 from scipy import sparse
 
+from screening.alignment import PairMatch as PairMatch
+from screening.alignment import align as align
+from screening.alignment import chunk_language, other_language
+from screening.alignment import is_reportable as is_reportable
 from screening.features import DocFeatures
 from screening.params import DuplicationParams
 from screening.proposal import Proposal, normalise_name
-from screening.results import Duplicate, MatchType, Passage, Relation
-
-_WORD = re.compile(r"[^\W_]+")
+from screening.results import Duplicate, Relation
+from screening.weights import ShingleSet as ShingleSet
+from screening.weights import TermWeights as TermWeights
+from screening.weights import chunk_template_share as chunk_template_share
+from screening.weights import shingle_array, template_mask, term_df
+from screening.weights import term_weights as term_weights
 
 ChunkRef = tuple[str, int]
 """(document key, chunk number)."""
@@ -39,15 +42,6 @@ NeighbourSearch = Callable[[np.ndarray, int], list[list[tuple[ChunkRef, float]]]
 
 
 # ---------------------------------------------------------------- template text
-
-
-class ShingleSet(frozenset[int]):
-    """Shingle hashes (e.g. the template shingles of a batch) that also keep an array of themselves, made
-    once, so that marking a document's template positions is one vectorised lookup per document pair."""
-
-    @cached_property
-    def array(self) -> np.ndarray:
-        return np.fromiter(self, dtype=np.uint64, count=len(self))
 
 
 def boilerplate_shingles(
@@ -74,32 +68,7 @@ def _shingle_df(docs: Iterable[DocFeatures]) -> Counter[int]:
     return df
 
 
-def _mask(d: DocFeatures, boiler: AbstractSet[int]) -> np.ndarray:
-    """True where a shingle of `d` is template text."""
-    if not boiler or len(d.shingles) == 0:
-        return np.zeros(len(d.shingles), dtype=bool)
-    return np.isin(d.shingles, _array(boiler))
-
-
-def chunk_template_share(d: DocFeatures, mask: np.ndarray) -> np.ndarray:
-    """Share of each chunk's shingles that are template text (1.0 for chunks without shingles)."""
-    if not d.chunk_shingles:
-        return np.ones(0, dtype=np.float32)
-    bounds = np.asarray(d.chunk_shingles, dtype=np.int64)
-    sizes = bounds[:, 1] - bounds[:, 0]
-    csum = np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
-    counts = csum[bounds[:, 1]] - csum[bounds[:, 0]]
-    out = np.ones(len(d.chunks), dtype=np.float32)
-    has = sizes > 0
-    out[has] = (counts[has] / sizes[has]).astype(np.float32)
-    return out
-
-
 # ---------------------------------------------------------------- candidates
-
-
-def _array(shingles: AbstractSet[int]) -> np.ndarray:
-    return shingles.array if isinstance(shingles, ShingleSet) else np.fromiter(shingles, np.uint64, len(shingles))
 
 
 class ChunkShingles:
@@ -148,7 +117,7 @@ class ChunkShingles:
 
     def sizes_without(self, shingles: AbstractSet[int]) -> np.ndarray:
         """Distinct shingles of each chunk that are not among these (e.g. not template text)."""
-        return self.sizes - self.counts(_array(shingles))
+        return self.sizes - self.counts(shingle_array(shingles))
 
     def shared(self, queries: Sequence[np.ndarray]) -> sparse.coo_matrix:
         """Shared-shingle counts of each query (an array of distinct shingles) with every chunk: a
@@ -189,7 +158,7 @@ class CandidateIndex:
 
     def matches(self, d: DocFeatures) -> list[tuple[int, ChunkRef]]:
         """(chunk number of d, matching chunk of another document) for every candidate chunk pair."""
-        mask = _mask(d, self.boiler)
+        mask = template_mask(d, self.boiler)
         numbers: list[int] = []
         queries: list[np.ndarray] = []
         for ci, (lo, hi) in enumerate(d.chunk_shingles):
@@ -233,7 +202,7 @@ class CollectionIndex:
         self.shingles: np.ndarray = shingles  # sorted distinct shingles of the collection
         self.df: np.ndarray = df.astype(np.int32)  # in how many documents each one is
         self.chunks = ChunkShingles.of_docs(docs)
-        self.term_df, _ = _term_df(docs)
+        self.term_df, _ = term_df(docs)
         self.boiler = self._template(template_cut(self.n_docs, params), Counter())
         self.sizes = self.chunks.sizes_without(self.boiler)
         """Non-template shingles of each collection chunk under the collection's own template shingles."""
@@ -266,7 +235,7 @@ class CollectionIndex:
         # evidence again (a larger batch raises the cut): count them out of, or back into, the sizes.
         added, removed = boiler - self.boiler, self.boiler - boiler
         if added or removed:
-            sizes = sizes - self.chunks.counts(_array(added)) + self.chunks.counts(_array(removed))
+            sizes = sizes - self.chunks.counts(shingle_array(added)) + self.chunks.counts(shingle_array(removed))
         own = ChunkShingles.of_docs(batch)
         parts = [(self.chunks, sizes), (own, own.sizes_without(boiler))]
         index = CandidateIndex(parts, params=self.params, boiler=boiler)
@@ -274,7 +243,7 @@ class CollectionIndex:
 
     def term_weights(self, batch: Iterable[DocFeatures]) -> TermWeights:
         """`term_weights` over the collection plus some documents."""
-        extra, n = _term_df(batch)
+        extra, n = term_df(batch)
         return TermWeights(self.term_df, extra, self.n_docs + n)
 
 
@@ -285,9 +254,11 @@ def candidate_pairs(
     params: DuplicationParams,
     boiler: AbstractSet[int],
     neighbours: NeighbourSearch | None = None,
+    docs: Mapping[str, DocFeatures] | None = None,
 ) -> set[tuple[str, str]]:
     """Document pairs (query key, other key) that share a chunk by shingle Jaccard (`index`) or by a
-    dense neighbour with cosine >= candidate_cosine. Template chunks never make candidates."""
+    dense neighbour with cosine >= candidate_cosine, or (when `docs` can look the neighbour up) a
+    neighbour in another language with cosine >= translated_cosine. Template chunks never make candidates."""
     pairs: set[tuple[str, str]] = set()
     for d in queries:
         pairs.update((d.key, other_key) for other_key in index.candidates(d))
@@ -295,357 +266,24 @@ def candidate_pairs(
         for d in queries:
             if d.vectors is None or len(d.chunks) == 0:
                 continue
-            share = chunk_template_share(d, _mask(d, boiler))
+            share = chunk_template_share(d, template_mask(d, boiler))
             rows = np.flatnonzero(share < 0.5)
             if len(rows) == 0:
                 continue
+            lang = chunk_language(d)
             hits = neighbours(d.vectors[rows], params.dense_candidates_k + 1)
-            for row_hits in hits:
-                for (okey, _), score in row_hits:
-                    if okey != d.key and score >= params.candidate_cosine:
+            for row, row_hits in zip(rows.tolist(), hits, strict=True):
+                for (okey, oci), score in row_hits:
+                    if okey == d.key or (d.key, okey) in pairs:
+                        continue
+                    if score >= params.candidate_cosine or (
+                        score >= params.translated_cosine
+                        and docs is not None
+                        and okey in docs
+                        and other_language(int(lang[row]), int(chunk_language(docs[okey])[oci]))
+                    ):
                         pairs.add((d.key, okey))
     return pairs
-
-
-# ---------------------------------------------------------------- alignment
-
-
-@dataclass
-class _Chain:
-    i0: int
-    i1: int
-    j0: int
-    j1: int
-    jlast: int
-    seeds: int
-
-
-def _chains(a: DocFeatures, b: DocFeatures, a_ok: np.ndarray, b_ok: np.ndarray, gap: int) -> list[_Chain]:
-    """Greedy seed chaining: shared shingles close together in both texts form one chain.
-    Each open chain takes, at each position, the twin position that best continues its diagonal;
-    new chains start only where no open chain continues (repeated phrases spawn few chains)."""
-    # Only positions whose shingle both texts have (and may use) can seed: find them vectorised, as most
-    # candidate pairs share a few dozen of a proposal's ~1,800 shingles.
-    shared = np.intersect1d(a.shingles[a_ok], b.shingles[b_ok])
-    if len(shared) == 0:
-        return []
-    pos_b: dict[int, list[int]] = defaultdict(list)
-    b_sel = np.flatnonzero(b_ok & np.isin(b.shingles, shared))
-    for j, h in zip(b_sel.tolist(), b.shingles[b_sel].tolist(), strict=True):
-        if len(pos_b[h]) < 16:
-            pos_b[h].append(j)
-    chains: list[_Chain] = []
-    active: list[_Chain] = []
-    a_sel = np.flatnonzero(a_ok & np.isin(a.shingles, shared))
-    for i, h in zip(a_sel.tolist(), a.shingles[a_sel].tolist(), strict=True):
-        js = pos_b[h]
-        active = [c for c in active if i - c.i1 <= gap + 1]
-        extended = False
-        for c in active:
-            step = i - c.i1
-            expected = c.jlast + step
-            best_j, best_d = -1, gap + 2
-            for j in js:
-                d = abs(j - expected)
-                if -gap <= j - c.jlast <= gap + step and d < best_d:
-                    best_j, best_d = j, d
-            if best_j >= 0:
-                c.i1, c.jlast = i, best_j
-                c.j0, c.j1 = min(c.j0, best_j), max(c.j1, best_j)
-                c.seeds += 1
-                extended = True
-        if not extended:
-            for j in js[:4]:
-                c = _Chain(i, i, j, j, j, 1)
-                chains.append(c)
-                active.append(c)
-    return _suppress(chains)
-
-
-def _suppress(chains: list[_Chain]) -> list[_Chain]:
-    """Keep the strongest chain where chains overlap in the first text (non-maximum suppression)."""
-    kept: list[_Chain] = []
-    for c in sorted(chains, key=lambda c: (-c.seeds, c.i0)):
-        if all(min(c.i1, k.i1) - max(c.i0, k.i0) + 1 <= 0.5 * (c.i1 - c.i0 + 1) for k in kept):
-            kept.append(c)
-    return kept
-
-
-def _merge_chains(chains: list[_Chain], gap: int, other_gap: int) -> list[_Chain]:
-    """Merge chains adjacent in the first text whose twins lie close in the second text
-    (reordered sentences of one copied passage stay one passage)."""
-    chains = sorted(chains, key=lambda c: (c.i0, c.j0))
-    out: list[_Chain] = []
-    for c in chains:
-        if out:
-            p = out[-1]
-            overlap = c.j0 <= p.j1 and p.j0 <= c.j1
-            b_dist = 0 if overlap else max(c.j0, p.j0) - min(c.j1, p.j1)
-            if c.i0 - p.i1 <= gap + 1 and b_dist <= other_gap:
-                p.i1 = max(p.i1, c.i1)
-                p.j0 = min(p.j0, c.j0)
-                p.j1 = max(p.j1, c.j1)
-                p.seeds += c.seeds
-                continue
-        out.append(_Chain(c.i0, c.i1, c.j0, c.j1, c.jlast, c.seeds))
-    return out
-
-
-def _words(text: str) -> list[str]:
-    return [w.lower() for w in _WORD.findall(text)]
-
-
-def _lexical_passages(
-    a: DocFeatures, b: DocFeatures, a_ok: np.ndarray, b_ok: np.ndarray, params: DuplicationParams
-) -> list[Passage]:
-    gap = params.max_gap
-    chains = _merge_chains(_chains(a, b, a_ok, b_ok, gap), gap, other_gap=4 * gap + 10)
-    out: list[Passage] = []
-    for c in chains:
-        s, e = a.shingle_span(c.i0, c.i1)
-        os_, oe = b.shingle_span(c.j0, c.j1)
-        words = a.words_between(s, e)
-        if words < params.min_passage_words:
-            continue
-        span_len = c.i1 - c.i0 + 1
-        score = min(1.0, c.seeds / span_len)
-        mt: MatchType = "identical" if _words(a.text[s:e]) == _words(b.text[os_:oe]) else "edited"
-        out.append(Passage(start=s, end=e, other_start=os_, other_end=oe, match_type=mt, score=score, words=words))
-    return out
-
-
-def _covered(spans: Iterable[tuple[int, int]], length: int) -> np.ndarray:
-    cov = np.zeros(length + 1, dtype=bool)
-    for s, e in spans:
-        cov[s:e] = True
-    return cov
-
-
-class TermWeights(Mapping[str, float]):
-    """Smoothed inverse document frequency of content lemmas, log(1 + N/df), over a collection counted
-    once (`base`) plus a few more documents (`extra`); computed on lookup, so adding one proposal to
-    a 10,000-entry archive does not rebuild a dictionary of its whole vocabulary."""
-
-    def __init__(self, base: Mapping[str, int], extra: Mapping[str, int], n_docs: int) -> None:
-        self._base = base
-        self._extra = extra
-        self.n_docs = n_docs
-        lowest = [c + base.get(t, 0) for t, c in extra.items()]
-        if base:
-            low = min(base.values())
-            if any(c == low and t not in extra for t, c in base.items()):
-                lowest.append(low)
-            else:
-                lowest.extend(c + extra.get(t, 0) for t, c in base.items())
-        # The weight of a term no document has: that of the rarest term (as unseen words are rare).
-        self.default = math.log1p(n_docs / min(lowest)) if lowest else 1.0
-
-    def get(self, term: str, default: float | None = None) -> float | None:  # type: ignore[override]
-        c = self._base.get(term, 0) + self._extra.get(term, 0)
-        return math.log1p(self.n_docs / c) if c else default
-
-    def weight(self, term: str) -> float:
-        """The term's weight, or `default` for a term no document has."""
-        w = self.get(term)
-        return self.default if w is None else w
-
-    def __getitem__(self, term: str) -> float:
-        w = self.get(term)
-        if w is None:
-            raise KeyError(term)
-        return w
-
-    def __iter__(self) -> Iterator[str]:
-        yield from self._base
-        yield from (t for t in self._extra if t not in self._base)
-
-    def __len__(self) -> int:
-        return len(self._base) + sum(1 for t in self._extra if t not in self._base)
-
-
-def _term_df(docs: Iterable[DocFeatures]) -> tuple[Counter[str], int]:
-    """In how many documents each content lemma is, and the number of documents."""
-    df: Counter[str] = Counter()
-    n = 0
-    for d in docs:
-        n += 1
-        df.update(set(d.content_norms))
-    return df, n
-
-
-def term_weights(docs: Iterable[DocFeatures]) -> TermWeights:
-    """Smoothed inverse document frequency of content lemmas, log(1 + N/df): words every proposal uses
-    (inovasi, pelayanan, anggaran) count little as lexical support for a paraphrase, names and numbers much."""
-    df, n = _term_df(docs)
-    return TermWeights(df, {}, n)
-
-
-def _support(terms_a: set[str], terms_b: set[str], weights: TermWeights | None) -> float:
-    """Share of chunk a's content lemmas (weighted by `weights` when given) that chunk b also has."""
-    if not terms_a:
-        return 1.0
-    if weights is None:
-        return len(terms_a & terms_b) / len(terms_a)
-    total = sum(weights.weight(t) for t in terms_a)
-    return sum(weights.weight(t) for t in terms_a & terms_b) / total if total else 0.0
-
-
-def _paraphrase_passages(
-    a: DocFeatures,
-    b: DocFeatures,
-    lexical: list[Passage],
-    a_tmpl: np.ndarray,
-    b_tmpl: np.ndarray,
-    params: DuplicationParams,
-    weights: TermWeights | None = None,
-) -> list[Passage]:
-    """Chunk pairs with cosine >= paraphrase_cosine that no lexical passage covers and that share enough
-    (IDF-weighted) content lemmas, merged when consecutive in both texts."""
-    if a.vectors is None or b.vectors is None or not len(a.chunks) or not len(b.chunks):
-        return []
-    sims = a.vectors @ b.vectors.T
-    best = np.argmax(sims, axis=1)
-    # Only chunks whose nearest twin reaches the cosine can pair: most candidate documents have none.
-    rows = np.flatnonzero(sims[np.arange(len(best)), best] >= params.paraphrase_cosine)
-    if len(rows) == 0:
-        return []
-    cov_a = _covered(((p.start, p.end) for p in lexical), len(a.text))
-    cov_b = _covered(((p.other_start, p.other_end) for p in lexical), len(b.text))
-    pairs: list[tuple[int, int, float]] = []
-    for ai in rows.tolist():
-        chunk = a.chunks[ai]
-        if a_tmpl[ai] >= 0.5 or chunk.words < params.paraphrase_min_words:
-            continue
-        if cov_a[chunk.start : chunk.end].mean() >= 0.5:
-            continue
-        bi = int(best[ai])
-        score = float(sims[ai, bi])
-        if b_tmpl[bi] >= 0.5:  # (every row left reaches paraphrase_cosine)
-            continue
-        bc = b.chunks[bi]
-        if cov_b[bc.start : bc.end].mean() >= 0.5:
-            continue
-        if _support(a.chunk_terms(ai), b.chunk_terms(bi), weights) < params.paraphrase_min_overlap:
-            continue
-        pairs.append((ai, bi, score))
-    out: list[Passage] = []
-    group: list[tuple[int, int, float]] = []
-
-    def flush() -> None:
-        if not group:
-            return
-        s = a.chunks[group[0][0]].start
-        e = a.chunks[group[-1][0]].end
-        os_ = min(b.chunks[g[1]].start for g in group)
-        oe = max(b.chunks[g[1]].end for g in group)
-        words = sum(a.chunks[g[0]].words for g in group)
-        score = float(np.mean([g[2] for g in group]))
-        # The length rule holds on both sides, so the outcome does not depend on which text is `a`.
-        shorter = min(words, b.words_between(os_, oe))
-        if shorter < params.paraphrase_min_passage_words and score < params.paraphrase_strong_cosine:
-            group.clear()
-            return
-        out.append(
-            Passage(
-                start=s,
-                end=e,
-                other_start=os_,
-                other_end=oe,
-                match_type="paraphrase",
-                score=score,
-                words=words,
-            )
-        )
-        group.clear()
-
-    for p in pairs:
-        if group and (p[0] - group[-1][0] > 2 or abs(p[1] - group[-1][1]) > 3):
-            flush()
-        group.append(p)
-    flush()
-    return out
-
-
-@dataclass
-class PairMatch:
-    """Aligned evidence between documents a and b (offsets: start/end in a, other_* in b)."""
-
-    a: DocFeatures
-    b: DocFeatures
-    passages: list[Passage]
-    template_passages: list[Passage]
-
-    def share(self, *, other: bool = False) -> float:
-        text = self.b.text if other else self.a.text
-        if not text or not self.passages:
-            return 0.0
-        spans = ((p.other_start, p.other_end) if other else (p.start, p.end) for p in self.passages)
-        return float(_covered(spans, len(text))[: len(text)].mean())
-
-    def longest_words(self) -> int:
-        return max((p.words for p in self.passages), default=0)
-
-    def match_type(self) -> MatchType:
-        by_type: Counter[str] = Counter()
-        for p in self.passages or self.template_passages:
-            by_type[p.match_type] += p.end - p.start
-        if not by_type:
-            return "edited"
-        best = by_type.most_common(1)[0][0]
-        return "identical" if best == "identical" else "paraphrase" if best == "paraphrase" else "edited"
-
-    def swapped(self) -> PairMatch:
-        def sw(p: Passage) -> Passage:
-            return p.model_copy(
-                update={
-                    "start": p.other_start,
-                    "end": p.other_end,
-                    "other_start": p.start,
-                    "other_end": p.end,
-                    "words": self.b.words_between(p.other_start, p.other_end),
-                }
-            )
-
-        return PairMatch(
-            a=self.b,
-            b=self.a,
-            passages=sorted((sw(p) for p in self.passages), key=lambda p: p.start),
-            template_passages=sorted((sw(p) for p in self.template_passages), key=lambda p: p.start),
-        )
-
-
-def align(
-    a: DocFeatures,
-    b: DocFeatures,
-    *,
-    params: DuplicationParams,
-    boiler: AbstractSet[int],
-    weights: TermWeights | None = None,
-) -> PairMatch:
-    """All passages shared by a and b: lexical (identical/edited), paraphrase, and template.
-    `weights`: term weights of the collection (see term_weights); unweighted overlap when None."""
-    a_mask, b_mask = _mask(a, boiler), _mask(b, boiler)
-    lexical = _lexical_passages(a, b, ~a_mask, ~b_mask, params)
-    para = _paraphrase_passages(
-        a, b, lexical, chunk_template_share(a, a_mask), chunk_template_share(b, b_mask), params, weights
-    )
-    template: list[Passage] = []
-    if boiler:
-        tparams = params.model_copy(update={"min_passage_words": max(4, params.shingle_size + 1)})
-        template = _lexical_passages(a, b, a_mask, b_mask, tparams)
-    passages = sorted(lexical + para, key=lambda p: p.start)
-    return PairMatch(a=a, b=b, passages=passages, template_passages=template)
-
-
-def is_reportable(m: PairMatch, params: DuplicationParams) -> bool:
-    """Worth showing: enough non-template overlap on either side, or one long passage."""
-    if not m.passages:
-        return False
-    return (
-        m.share() >= params.report_min_share
-        or m.share(other=True) >= params.report_min_share
-        or m.longest_words() >= params.report_min_passage_words
-    )
 
 
 # ---------------------------------------------------------------- relation

@@ -56,6 +56,20 @@ class DuplicationParams(_Strict):
     boilerplate_min_docs: int = Field(4, ge=2)
     report_min_share: float = Field(0.05, ge=0, le=1)
     report_min_passage_words: int = Field(25, ge=1)
+    # Aligner stages (screening/alignment.py): seeds, extension, merging, filtering.
+    seed_min_words: int = Field(12, ge=1)
+    sentence_cosine: float = Field(0.4, ge=0, le=1)
+    sentence_dice: float = Field(0.4, ge=0, le=1)
+    sentence_min_terms: int = Field(3, ge=1)
+    sentence_strong_cosine: float = Field(0.6, ge=0, le=1)
+    translated_cosine: float = Field(0.86, ge=-1, le=1)
+    extend_gap_chars: int = Field(600, ge=0)
+    extend_max_ratio: float = Field(2.0, ge=1)
+    summary_ratio: float = Field(3.0, ge=1)
+    cluster_min_units: int = Field(2, ge=1)
+    cluster_min_chars: int = Field(150, ge=0)
+    merge_gap_chars: int = Field(1500, ge=0)
+    merge_other_gap_chars: int = Field(4000, ge=0)
 
 
 class SimilarityParams(_Strict):

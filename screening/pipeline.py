@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing as mp
+from collections import ChainMap
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from concurrent.futures import ProcessPoolExecutor
@@ -39,7 +40,7 @@ from screening.features import DocFeatures, analyse, text_shingles
 from screening.params import Parameters
 from screening.proposal import Proposal
 from screening.recommend import recommend
-from screening.results import ProposalResult
+from screening.results import Duplicate, ProposalResult
 from screening.similarity import ArchiveCatalog, doc_vector
 
 
@@ -166,9 +167,21 @@ class BatchScreener:
     include_other_text: bool = True
     _matches: dict[tuple[str, str], PairMatch] = field(default_factory=dict)
     _by_id: dict[str, Proposal] = field(init=False)
+    _declares: dict[str, list[str]] = field(init=False)
+    """Batch proposal id -> the ids of the batch proposals it declares as its replication source."""
+    _declared_by: dict[str, list[str]] = field(init=False)
+    """Batch proposal id -> the ids of the batch proposals that declare it as their replication source."""
 
     def __post_init__(self) -> None:
         self._by_id = {p.id: p for p in self.proposals}
+        self._declares, self._declared_by = {}, {}
+        for q in self.proposals:
+            if not _declares_any(q):
+                continue
+            for s in self.proposals:
+                if s.id != q.id and declares_replication_of(q, s):
+                    self._declares.setdefault(q.id, []).append(s.id)
+                    self._declared_by.setdefault(s.id, []).append(q.id)
 
     @classmethod
     def prepare(
@@ -241,8 +254,16 @@ class BatchScreener:
         self._matches[(a, b)] = m
         return m
 
+    def _duplicate(self, m: PairMatch, p: Proposal, other: str) -> Duplicate:
+        other_p, source = self._proposal(other)
+        return to_duplicate(m, p, other_p, other_source=source, include_text=self.include_other_text)
+
     def screen(self, proposal_id: str) -> ProposalResult:
-        """One proposal's result: completeness, duplicates with evidence, similar, recommendation."""
+        """One proposal's result: completeness, duplicates with evidence, similar, recommendation.
+
+        Duplicates are the candidate pairs with reportable overlap, plus every declared replication
+        (this proposal names the other as its source, or a batch proposal names this one), listed with
+        relation `declared_replication` even when the two share no text: the judge sees the pair."""
         p = self._by_id.get(proposal_id)
         if p is None:
             raise KeyError(f"proposal {proposal_id!r} is not in this batch")
@@ -254,22 +275,35 @@ class BatchScreener:
             params=self.params.duplication,
             boiler=self.boiler,
             neighbours=self.neighbours,
+            docs=ChainMap(self.docs, self.archive.features),
         )
-        duplicates = []
+        found: dict[str, Duplicate] = {}
         for _, other in sorted(pairs):
             if other == archive_key(p.id):
                 continue  # the same proposal already stored in the archive
             m = self._match(key, other)
             if not is_reportable(m, self.params.duplication) and not (m.template_passages and not m.passages):
                 continue
-            other_p, source = self._proposal(other)
-            duplicates.append(to_duplicate(m, p, other_p, other_source=source, include_text=self.include_other_text))
+            found[other] = self._duplicate(m, p, other)
+        sources = [e.id for e in self.archive.entries if _declares_any(p) and declares_replication_of(p, e)]
+        declared = [archive_key(s) for s in sources if s != p.id] + [batch_key(s) for s in self._declares.get(p.id, [])]
+        for other in declared + [batch_key(q) for q in self._declared_by.get(p.id, [])]:
+            d = found.get(other)
+            if d is None or d.relation == "boilerplate":
+                # A declared replication is shown even without shared text, so the judge sees the pair;
+                # overlap below the reporting thresholds is left out, as for every other pair.
+                m = self._match(key, other)
+                if not is_reportable(m, self.params.duplication):
+                    m = PairMatch(a=m.a, b=m.b, passages=[], template_passages=m.template_passages)
+                d = self._duplicate(m, p, other)
+                d.relation = "declared_replication"
+                found[other] = d
+        duplicates = list(found.values())
         # Template-only pairs are listed last and only when nothing else links the two documents.
         duplicates.sort(key=lambda d: (d.relation == "boilerplate", -d.share, d.other_id))
         completeness = check_completeness(p, self.params, self.context, today=self.today)
         vec = doc_vector(doc.vectors) if doc.vectors is not None else np.zeros(0, dtype=np.float32)
         similar = self.archive.catalog.search(text=p.text, vector=vec, exclude_id=p.id)
-        sources = {e.id for e in self.archive.entries if p.is_replication and declares_replication_of(p, e)}
         novelty = self.archive.catalog.novelty(vec, words=doc.n_words, exclude={p.id, *sources})
         rec, reasons = recommend(
             completeness=completeness,
@@ -278,6 +312,8 @@ class BatchScreener:
             novelty=novelty,
             params=self.params.recommendation,
             tahun_implementasi=p.tahun_implementasi,
+            tahun=p.tahun,
+            declared_sources={("archive" if k.startswith("a:") else "batch", k[2:]) for k in declared},
         )
         return ProposalResult(
             id=p.id,
@@ -316,6 +352,12 @@ class BatchScreener:
                 progress.advance()
             return out
         return _screen_forked(self, todo, workers=workers, progress=progress)
+
+
+def _declares_any(p: Proposal) -> bool:
+    """The proposal names some replication source (`replikasi_dari` or an `inspirasi` section); only
+    these are matched against every batch proposal and archive entry."""
+    return bool(p.replikasi_dari or p.bagian.get("inspirasi"))
 
 
 _FORKED: BatchScreener | None = None

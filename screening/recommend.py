@@ -4,11 +4,23 @@ each reason pointing at its evidence in the same result (a JSON pointer).
 Order when several apply: indikasi_duplikasi > tidak_lengkap > perlu_klarifikasi > lanjut. Copying
 from another region comes first because it concerns another region's work too; the reasons list
 still names every completeness problem.
+
+Who had it first: when a strong copy from another region is found, the side that clearly started
+earlier is the likely original. "Clearly earlier" rests only on the years both records carry: an
+earlier `tahun_implementasi`, or, for an archive entry, an earlier `tahun` (the year it was submitted:
+its text demonstrably existed then). When these signals agree, the earlier side gets
+`perlu_klarifikasi` (`kemungkinan_sumber_salinan`, naming the later copy) and the later side
+`indikasi_duplikasi`; when they are missing, equal or contradict each other, both sides get
+`indikasi_duplikasi`. This is a hint to verify, not a finding about authorship.
+
+A declared replication (`declared_replication`) never raises the recommendation, whether the two
+documents share text or not, and whichever of them declares the other as its source.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from typing import Literal
 
 from screening.params import RecommendationParams
 from screening.results import (
@@ -22,6 +34,9 @@ from screening.results import (
 
 _RANK: dict[str, int] = {"lanjut": 0, "perlu_klarifikasi": 1, "tidak_lengkap": 2, "indikasi_duplikasi": 3}
 
+Order = Literal["earlier", "later", "unknown"]
+"""This proposal relative to the other document of a pair: clearly earlier, clearly later, or neither."""
+
 
 def _who(d: Duplicate) -> str:
     where = "arsip" if d.other_source == "archive" else "batch ini"
@@ -29,17 +44,53 @@ def _who(d: Duplicate) -> str:
     return f"{d.other_id} \u201c{d.other_judul}\u201d ({d.other_instansi}{year}; {where})"
 
 
-def _who_first(own: int | None, d: Duplicate) -> str:
-    """A hint (not a verdict) about which side is likely the original: the earlier implementation."""
-    other = d.other_tahun_implementasi
-    if own is None or other is None or own == other:
-        return ""
-    if own < other:
+def who_first(d: Duplicate, *, tahun_implementasi: int | None, tahun: int | None) -> tuple[Order, list[str]]:
+    """Whether this proposal clearly started before the other document of `d`, with the years behind it
+    (in Indonesian). Signals: the two `tahun_implementasi` (strictly smaller = earlier); for an archive
+    entry also the two `tahun` (an archive entry submitted in an earlier year existed before this
+    proposal). Two batch proposals' `tahun` is the competition year, not evidence of who wrote first.
+    Missing, equal or contradicting signals give "unknown"."""
+    signs: list[Order] = []
+    basis: list[str] = []
+    own, other = tahun_implementasi, d.other_tahun_implementasi
+    if own is not None and other is not None and own != other:
+        signs.append("earlier" if own < other else "later")
+        basis.append(f"tahun implementasi: proposal ini {own}, {d.other_id} {other}")
+    if d.other_source == "archive" and tahun is not None and d.other_tahun is not None and tahun != d.other_tahun:
+        signs.append("earlier" if tahun < d.other_tahun else "later")
+        basis.append(f"tahun pengajuan: proposal ini {tahun}, {d.other_id} di arsip {d.other_tahun}")
+    if len(set(signs)) != 1:
+        return "unknown", basis
+    return signs[0], basis
+
+
+def _order_note(order: Order, basis: list[str], d: Duplicate) -> str:
+    """One sentence for the reason: which side is likely the original, and why (empty when no years say)."""
+    why = "; ".join(basis)
+    if order == "earlier":
+        return f" Inovasi ini lebih dahulu ({why}): kemungkinan proposal inilah sumbernya; mohon diverifikasi."
+    if order == "later":
+        return f" {d.other_id} lebih dahulu ({why}): kemungkinan proposal inilah salinannya."
+    if basis:
+        return f" Data tahun saling bertentangan ({why}): tidak dapat dipastikan mana yang lebih dahulu."
+    return ""
+
+
+def _declared_message(d: Duplicate, *, this_declares: bool) -> str:
+    shared = (
+        f"{d.share:.0%} teks sama ({MATCH_LABELS[d.match_type]}; bagian terpanjang {d.longest_passage_words} kata)"
+        if d.passages
+        else "tidak ditemukan teks yang sama"
+    )
+    if this_declares:
         return (
-            f" Inovasi ini mulai diimplementasikan lebih awal ({own}) daripada {d.other_id} ({other}): "
-            "kemungkinan proposal ini sumbernya; mohon diverifikasi."
+            f"{_who(d)} dinyatakan sebagai sumber replikasi inovasi ini; {shared}: replikasi yang sah, "
+            "bukan penjiplakan."
         )
-    return f" {d.other_id} mulai diimplementasikan lebih awal ({other}) daripada inovasi ini ({own})."
+    return (
+        f"{_who(d)} menyatakan inovasi ini sebagai sumber replikasinya; {shared}: replikasi yang sah, "
+        "bukan penjiplakan."
+    )
 
 
 def recommend(
@@ -50,8 +101,16 @@ def recommend(
     novelty: float | None,
     params: RecommendationParams,
     tahun_implementasi: int | None = None,
+    tahun: int | None = None,
+    declared_sources: Collection[tuple[str, str]] | None = None,
 ) -> tuple[Recommendation, list[Reason]]:
-    """The recommendation and its reasons (in Indonesian)."""
+    """The recommendation and its reasons (in Indonesian).
+
+    `tahun_implementasi`, `tahun`: this proposal's years, to tell which side of a copy started first
+    (see the module docstring); without them every strong copy is `indikasi_duplikasi`.
+    `declared_sources`: the (`other_source`, `other_id`) of the documents this proposal declares as its
+    replication source; a `declared_replication` pair not among them is one where the other document
+    names this proposal as its source. None: every such pair is read as declared by this proposal."""
     level = "lanjut"
     reasons: list[Reason] = []
 
@@ -65,14 +124,33 @@ def recommend(
         ptr = f"/duplicates/{i}"
         kind = MATCH_LABELS[d.match_type]
         if d.relation == "other_region":
-            strong = d.share >= params.duplicate_share or d.longest_passage_words >= params.duplicate_passage_words
-            add(
-                "indikasi_duplikasi" if strong else "perlu_klarifikasi",
-                "salinan_daerah_lain" if strong else "kemiripan_daerah_lain",
-                f"{d.share:.0%} teks ({kind}; bagian terpanjang {d.longest_passage_words} kata) sama dengan "
-                f"{_who(d)} dari instansi lain." + _who_first(tahun_implementasi, d),
-                ptr,
+            # A long passage alone is strong evidence when words were copied; a rewritten or translated
+            # passage needs the share too (same-form proposals on one topic share rephrased sentences).
+            lexical = d.match_type in ("identical", "edited")
+            strong = d.share >= params.duplicate_share or (
+                lexical and d.longest_passage_words >= params.duplicate_passage_words
             )
+            order, basis = who_first(d, tahun_implementasi=tahun_implementasi, tahun=tahun)
+            overlap = (
+                f"{d.share:.0%} teks ({kind}; bagian terpanjang {d.longest_passage_words} kata) sama dengan "
+                f"{_who(d)} dari instansi lain."
+            )
+            if strong and order == "earlier":
+                add(
+                    "perlu_klarifikasi",
+                    "kemungkinan_sumber_salinan",
+                    f"{overlap} Inovasi ini lebih dahulu ({'; '.join(basis)}): kemungkinan proposal inilah "
+                    f"aslinya dan {d.other_id} \u201c{d.other_judul}\u201d ({d.other_instansi}) salinannya. "
+                    "Mohon diverifikasi mana yang asli sebelum diteruskan.",
+                    ptr,
+                )
+            else:
+                add(
+                    "indikasi_duplikasi" if strong else "perlu_klarifikasi",
+                    "salinan_daerah_lain" if strong else "kemiripan_daerah_lain",
+                    overlap + _order_note(order, basis, d),
+                    ptr,
+                )
         elif d.relation == "same_instansi":
             if d.share >= params.resubmission_share:
                 add(
@@ -91,11 +169,11 @@ def recommend(
                     )
                 )
         elif d.relation == "declared_replication":
+            this_declares = declared_sources is None or (d.other_source, d.other_id) in declared_sources
             reasons.append(
                 Reason(
-                    code="replikasi_dinyatakan",
-                    message=f"{d.share:.0%} teks sama dengan {_who(d)}, yang dinyatakan sebagai sumber replikasi: "
-                    "replikasi yang sah, bukan penjiplakan.",
+                    code="replikasi_dinyatakan" if this_declares else "sumber_replikasi",
+                    message=_declared_message(d, this_declares=this_declares),
                     evidence=ptr,
                 )
             )

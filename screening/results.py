@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-MatchType = Literal["identical", "edited", "paraphrase"]
+MatchType = Literal["identical", "edited", "paraphrase", "translated"]
 Relation = Literal["other_region", "same_instansi", "declared_replication", "boilerplate"]
 Recommendation = Literal["lanjut", "perlu_klarifikasi", "tidak_lengkap", "indikasi_duplikasi"]
 Severity = Literal["error", "warning", "info"]
@@ -27,11 +27,32 @@ RELATION_LABELS: dict[str, str] = {
     "declared_replication": "Replikasi yang dinyatakan",
     "boilerplate": "Hanya teks templat",
 }
-MATCH_LABELS: dict[str, str] = {"identical": "identik", "edited": "disunting", "paraphrase": "parafrasa"}
+MATCH_LABELS: dict[str, str] = {
+    "identical": "identik",
+    "edited": "disunting",
+    "paraphrase": "parafrasa",
+    "translated": "terjemahan",
+}
+
+
+class Segment(BaseModel):
+    """One aligned part of a merged passage: a run of shared shingles (identical / edited), a rewritten
+    sentence (paraphrase) or a translated sentence (translated), with offsets in both texts."""
+
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    other_start: int = Field(ge=0)
+    other_end: int = Field(ge=0)
+    match_type: MatchType
+    score: float = 1.0
 
 
 class Passage(BaseModel):
-    """One aligned passage: character offsets in this proposal's text and in the other document's."""
+    """One aligned passage: character offsets in this proposal's text and in the other document's.
+
+    A passage is one copied span: the aligned parts that lie close together in both texts are merged
+    into it (`segments`, in this text's order; their other-side offsets may be in any order when the
+    copy reordered sentences). Its match type is the type that covers most of its characters."""
 
     start: int = Field(ge=0)
     end: int = Field(ge=0)
@@ -40,6 +61,11 @@ class Passage(BaseModel):
     match_type: MatchType
     score: float = Field(1.0, description="Token overlap (lexical) or cosine (paraphrase) of the passage pair.")
     words: int = Field(0, ge=0, description="Words in this side of the passage.")
+    segments: list[Segment] = Field(
+        default_factory=list,
+        description="The aligned parts merged into this passage, in this text's order (results written before "
+        "2026.12 have none: the passage is then its own single part).",
+    )
 
 
 class Duplicate(BaseModel):

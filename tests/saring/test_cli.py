@@ -58,6 +58,14 @@ def test_exact_copy_from_another_region(report: dict[str, Any]) -> None:
     assert _p(report, "usulan-2025-06")["recommendation"] == "indikasi_duplikasi"
 
 
+def test_source_of_the_copy_is_asked_to_clarify_not_flagged(report: dict[str, Any]) -> None:
+    """usulan-2025-05 started in 2021, its copy usulan-2025-06 in 2023: the earlier side is the likely original."""
+    p = _p(report, "usulan-2025-05")
+    reason = next(r for r in p["reasons"] if r["code"] == "kemungkinan_sumber_salinan")
+    assert "usulan-2025-06" in reason["message"]
+    assert p["recommendation"] == "perlu_klarifikasi"
+
+
 def test_edited_copy_of_an_archive_entry(report: dict[str, Any]) -> None:
     d = _dups(report, "usulan-2025-07")["arsip-009"]
     assert (d["relation"], d["match_type"]) == ("other_region", "edited")

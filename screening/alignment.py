@@ -1,0 +1,711 @@
+"""Passage alignment between two documents in named stages, after the best PAN 2014 text-alignment
+systems (Sanchez-Perez et al. 2014, "A winning approach to text alignment", and its 2015 adaptive
+variant):
+
+1. **seed**: aligned parts of both texts, each a `Seg` with offsets in both:
+   runs of shared content-word shingles (`identical` / `edited`); sentence pairs whose tf-idf cosine and
+   Dice coefficient on content lemmas both reach a threshold (reworded sentences, `paraphrase`); sentence
+   pairs with a high embedding cosine and some lexical support (`paraphrase`); and sentence pairs in two
+   different languages with a high multilingual embedding cosine (`translated`). Template text never seeds.
+2. **extend**: seeds are clustered by their gaps, alternately in each text, until stable; the gap allowed
+   in a text grows with how much longer the cluster is there than in the other text (summaries).
+3. **filter**: a cluster is a passage when it has enough evidence (a long shingle run, or several
+   sentence-level seeds over enough characters, or a long or very close paraphrase).
+4. **merge**: passages close in *both* texts are merged, repeatedly, so that one copied span that was
+   reordered or partly rewritten is one passage; overlapping passages are resolved so that none overlap
+   or nest. Each passage keeps its parts as `segments`.
+
+The sentence units are the embedding chunks of `models.text.chunk_spans` (sentences, short ones merged).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+
+from models.text import STOP_WORDS
+from screening.features import DocFeatures, word_hash
+from screening.params import DuplicationParams
+from screening.results import MatchType, Passage, Segment
+from screening.weights import TermWeights, chunk_template_share, covered, support, template_mask
+
+_WORD = re.compile(r"[^\W_]+")
+_PRIORITY: dict[str, int] = {"identical": 0, "edited": 1, "paraphrase": 2, "translated": 3}
+
+
+@dataclass(frozen=True, slots=True)
+class Seg:
+    """One aligned part: characters a0..a1 of the first text and b0..b1 of the second."""
+
+    a0: int
+    a1: int
+    b0: int
+    b1: int
+    kind: MatchType
+    score: float
+    strong: bool = False
+    """Evidence on its own (a shingle run of min_passage_words words, a very close paraphrase)."""
+    source: str = "shingle"
+    """Which seeding made it: shingle, sentence (tf-idf + Dice), embedding or translation."""
+
+    @property
+    def a_len(self) -> int:
+        return self.a1 - self.a0
+
+    @property
+    def b_len(self) -> int:
+        return self.b1 - self.b0
+
+
+# ---------------------------------------------------------------- seed: shared shingle runs
+
+
+@dataclass
+class _Chain:
+    i0: int
+    i1: int
+    j0: int
+    j1: int
+    jlast: int
+    seeds: int
+    pairs: list[tuple[int, int]] = field(default_factory=list)
+    """The seed positions (i in a, j in b) of the chain."""
+
+
+def _chains(a: DocFeatures, b: DocFeatures, a_ok: np.ndarray, b_ok: np.ndarray, gap: int) -> list[_Chain]:
+    """Greedy seed chaining: shared shingles close together in both texts form one chain.
+    Each open chain takes, at each position, the twin position that best continues its diagonal;
+    new chains start only where no open chain continues (repeated phrases spawn few chains)."""
+    # Only positions whose shingle both texts have (and may use) can seed: find them vectorised, as most
+    # candidate pairs share a few dozen of a proposal's ~1,800 shingles.
+    shared = np.intersect1d(a.shingles[a_ok], b.shingles[b_ok])
+    if len(shared) == 0:
+        return []
+    pos_b: dict[int, list[int]] = defaultdict(list)
+    b_sel = np.flatnonzero(b_ok & np.isin(b.shingles, shared))
+    for j, h in zip(b_sel.tolist(), b.shingles[b_sel].tolist(), strict=True):
+        if len(pos_b[h]) < 16:
+            pos_b[h].append(j)
+    chains: list[_Chain] = []
+    active: list[_Chain] = []
+    a_sel = np.flatnonzero(a_ok & np.isin(a.shingles, shared))
+    for i, h in zip(a_sel.tolist(), a.shingles[a_sel].tolist(), strict=True):
+        js = pos_b[h]
+        active = [c for c in active if i - c.i1 <= gap + 1]
+        extended = False
+        for c in active:
+            step = i - c.i1
+            expected = c.jlast + step
+            best_j, best_d = -1, gap + 2
+            for j in js:
+                d = abs(j - expected)
+                if -gap <= j - c.jlast <= gap + step and d < best_d:
+                    best_j, best_d = j, d
+            if best_j >= 0:
+                c.i1, c.jlast = i, best_j
+                c.j0, c.j1 = min(c.j0, best_j), max(c.j1, best_j)
+                c.seeds += 1
+                c.pairs.append((i, best_j))
+                extended = True
+        if not extended:
+            for j in js[:4]:
+                c = _Chain(i, i, j, j, j, 1, [(i, j)])
+                chains.append(c)
+                active.append(c)
+    return _suppress(chains)
+
+
+def _suppress(chains: list[_Chain]) -> list[_Chain]:
+    """Keep the strongest chain where chains overlap in the first text (non-maximum suppression)."""
+    kept: list[_Chain] = []
+    for c in sorted(chains, key=lambda c: (-c.seeds, c.i0)):
+        if all(min(c.i1, k.i1) - max(c.i0, k.i0) + 1 <= 0.5 * (c.i1 - c.i0 + 1) for k in kept):
+            kept.append(c)
+    return kept
+
+
+def _merge_chains(chains: list[_Chain], gap: int, other_gap: int) -> list[_Chain]:
+    """Merge chains adjacent in the first text whose twins lie close in the second text
+    (reordered words of one copied sentence stay one run)."""
+    chains = sorted(chains, key=lambda c: (c.i0, c.j0))
+    out: list[_Chain] = []
+    for c in chains:
+        if out:
+            p = out[-1]
+            overlap = c.j0 <= p.j1 and p.j0 <= c.j1
+            b_dist = 0 if overlap else max(c.j0, p.j0) - min(c.j1, p.j1)
+            if c.i0 - p.i1 <= gap + 1 and b_dist <= other_gap:
+                p.i1 = max(p.i1, c.i1)
+                p.j0 = min(p.j0, c.j0)
+                p.j1 = max(p.j1, c.j1)
+                p.seeds += c.seeds
+                p.pairs.extend(c.pairs)
+                continue
+        out.append(_Chain(c.i0, c.i1, c.j0, c.j1, c.jlast, c.seeds, list(c.pairs)))
+    return out
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def shingle_runs(
+    a: DocFeatures, b: DocFeatures, a_ok: np.ndarray, b_ok: np.ndarray, params: DuplicationParams, *, min_words: int
+) -> tuple[list[Seg], list[tuple[int, int]], list[tuple[int, int]]]:
+    """Runs of shared shingles of at least `min_words` words (`strong` from min_passage_words on), and the
+    character spans of their matched shingles in each text (what the copied share counts)."""
+    gap = params.max_gap
+    out: list[Seg] = []
+    spans_a: list[tuple[int, int]] = []
+    spans_b: list[tuple[int, int]] = []
+    for c in _merge_chains(_chains(a, b, a_ok, b_ok, gap), gap, other_gap=4 * gap + 10):
+        s, e = a.shingle_span(c.i0, c.i1)
+        os_, oe = b.shingle_span(c.j0, c.j1)
+        words = a.words_between(s, e)
+        if words < min_words:
+            continue
+        score = min(1.0, c.seeds / (c.i1 - c.i0 + 1))
+        kind: MatchType = "identical" if _words(a.text[s:e]) == _words(b.text[os_:oe]) else "edited"
+        out.append(Seg(s, e, os_, oe, kind, score, strong=words >= params.min_passage_words))
+        spans_a.extend(a.shingle_span(i, i) for i, _ in c.pairs)
+        spans_b.extend(b.shingle_span(j, j) for _, j in c.pairs)
+    return out, spans_a, spans_b
+
+
+# ---------------------------------------------------------------- seed: sentence pairs
+
+
+def _chunk_terms(d: DocFeatures) -> tuple[np.ndarray, np.ndarray]:
+    """Chunk number of each content token (-1 outside every chunk) and the token's lemma hash; cached."""
+    cached = d.meta.get("_chunk_terms")
+    if cached is None:
+        starts = d.tok_start[d.content_pos] if len(d.content_pos) else np.zeros(0, dtype=np.int64)
+        rows = np.full(len(starts), -1, dtype=np.int64)
+        for ci, c in enumerate(d.chunks):
+            lo = int(np.searchsorted(starts, c.start, side="left"))
+            hi = int(np.searchsorted(starts, c.end, side="left"))
+            rows[lo:hi] = ci
+        hashes = np.fromiter((word_hash(w) for w in d.content_norms), dtype=np.uint64, count=len(d.content_norms))
+        cached = (rows, hashes)
+        d.meta["_chunk_terms"] = cached
+    return cached  # type: ignore[return-value]
+
+
+def sentence_scores(
+    a: DocFeatures, b: DocFeatures, weights: TermWeights | None, *, a_skip: np.ndarray, b_skip: np.ndarray
+) -> tuple[sparse.csr_matrix, sparse.csr_matrix, np.ndarray, np.ndarray]:
+    """Tf-idf cosine and shared-lemma counts of every chunk pair of a and b (sparse, chunks of a × chunks
+    of b), and the distinct content lemmas of each chunk. Chunks marked in `*_skip` (template) are left out."""
+    rows_a, ha = _chunk_terms(a)
+    rows_b, hb = _chunk_terms(b)
+    keep_a = (rows_a >= 0) & ~a_skip[np.maximum(rows_a, 0)] if len(a.chunks) else np.zeros(len(rows_a), bool)
+    keep_b = (rows_b >= 0) & ~b_skip[np.maximum(rows_b, 0)] if len(b.chunks) else np.zeros(len(rows_b), bool)
+    vocab, inv = np.unique(np.concatenate([ha[keep_a], hb[keep_b]]), return_inverse=True)
+    n_a = int(keep_a.sum())
+    ia, ib = inv[:n_a], inv[n_a:]
+    idf = np.ones(len(vocab), dtype=np.float64)
+    if weights is not None and len(vocab):
+        norms = np.asarray(a.content_norms + b.content_norms, dtype=object)
+        first = np.zeros(len(vocab), dtype=np.int64)
+        toks = np.concatenate([np.flatnonzero(keep_a), len(a.content_norms) + np.flatnonzero(keep_b)])
+        first[inv[::-1]] = toks[::-1]  # any occurrence gives the lemma of the term
+        idf = np.fromiter((weights.weight(t) for t in norms[first]), dtype=np.float64, count=len(vocab))
+
+    def mats(rows: np.ndarray, cols: np.ndarray, n: int) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+        tf = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, len(vocab)))
+        tf.sum_duplicates()
+        binary = tf.copy()
+        binary.data[:] = 1.0
+        w = tf.multiply(idf[None, :]).tocsr()
+        norm = np.sqrt(np.asarray(w.multiply(w).sum(axis=1)).ravel())
+        norm[norm == 0] = 1.0
+        return sparse.csr_matrix(sparse.diags(1.0 / norm) @ w), binary
+
+    wa, ba = mats(rows_a[keep_a], ia, len(a.chunks))
+    wb, bb = mats(rows_b[keep_b], ib, len(b.chunks))
+    cos = (wa @ wb.T).tocsr()
+    inter = (ba @ bb.T).tocsr()
+    return cos, inter, np.asarray(ba.sum(axis=1)).ravel(), np.asarray(bb.sum(axis=1)).ravel()
+
+
+def sentence_seeds(
+    a: DocFeatures,
+    b: DocFeatures,
+    weights: TermWeights | None,
+    params: DuplicationParams,
+    *,
+    a_skip: np.ndarray,
+    b_skip: np.ndarray,
+) -> list[Seg]:
+    """Sentence (chunk) pairs whose tf-idf cosine >= sentence_cosine and lemma Dice >= sentence_dice."""
+    if not len(a.chunks) or not len(b.chunks):
+        return []
+    cos, inter, size_a, size_b = sentence_scores(a, b, weights, a_skip=a_skip, b_skip=b_skip)
+    la, lb = chunk_language(a), chunk_language(b)
+    inter = inter.tocoo()
+    out: list[Seg] = []
+    for i, j, n in zip(inter.row.tolist(), inter.col.tolist(), inter.data.tolist(), strict=True):
+        if size_a[i] < params.sentence_min_terms or size_b[j] < params.sentence_min_terms:
+            continue
+        dice = 2.0 * n / (size_a[i] + size_b[j])
+        if dice < params.sentence_dice:
+            continue
+        c = float(cos[i, j])
+        if c < params.sentence_cosine:
+            continue
+        ca, cb = a.chunks[i], b.chunks[j]
+        kind: MatchType = "translated" if other_language(int(la[i]), int(lb[j])) else "paraphrase"
+        out.append(Seg(ca.start, ca.end, cb.start, cb.end, kind, c, source="sentence"))
+    return out
+
+
+# ---------------------------------------------------------------- seed: embeddings
+
+
+_EN_STOP: frozenset[str] | None = None
+
+
+def _english_stop_words() -> frozenset[str]:
+    global _EN_STOP
+    if _EN_STOP is None:
+        from spacy.lang.en.stop_words import STOP_WORDS as EN
+
+        # Words both languages use as function words say nothing about which language a text is in.
+        _EN_STOP = frozenset(EN) - STOP_WORDS
+    return _EN_STOP
+
+
+def chunk_language(d: DocFeatures) -> np.ndarray:
+    """Language of each chunk by its function words (spaCy's stop word lists): 0 Indonesian, 1 another
+    language (English), -1 mixed or unclear (dialogue that mixes both, short lines); cached. A clear
+    chunk has at least 2 function words of its language and at most a fifth as many of the other.
+    Regional languages are not recognised (see eval/RESULTS.md)."""
+    cached = d.meta.get("_language")
+    if cached is None:
+        en = _english_stop_words()
+        out = np.full(len(d.chunks), -1, dtype=np.int8)
+        for ci in range(len(d.chunks)):
+            words = _words(d.chunk_text(ci))
+            n_id = sum(w in STOP_WORDS for w in words)
+            n_en = sum(w in en for w in words)
+            if n_en >= 2 and 5 * n_id <= n_en:
+                out[ci] = 1
+            elif n_id >= 2 and 5 * n_en <= n_id:
+                out[ci] = 0
+        cached = out
+        d.meta["_language"] = cached
+    return cached  # type: ignore[return-value]
+
+
+def other_language(la: int, lb: int) -> bool:
+    """Both chunks are clearly in a language, and not the same one."""
+    return la >= 0 and lb >= 0 and la != lb
+
+
+def embedding_seeds(
+    a: DocFeatures,
+    b: DocFeatures,
+    weights: TermWeights | None,
+    params: DuplicationParams,
+    *,
+    a_skip: np.ndarray,
+    b_skip: np.ndarray,
+) -> list[Seg]:
+    """Paraphrase: each chunk's most similar chunk in the other text when the cosine reaches
+    paraphrase_cosine and they share enough (IDF-weighted) content lemmas. Translated: a chunk and the
+    most similar chunk of the other language when the cosine reaches translated_cosine."""
+    if a.vectors is None or b.vectors is None or not len(a.chunks) or not len(b.chunks):
+        return []
+    sims = a.vectors @ b.vectors.T
+    la, lb = chunk_language(a), chunk_language(b)
+    out: list[Seg] = []
+    ok_b = ~b_skip
+    cand = sims.copy()
+    cand[:, ~ok_b] = -2.0
+    best = np.argmax(cand, axis=1)
+    best_sim = cand[np.arange(len(best)), best]
+    for ai in np.flatnonzero((best_sim >= params.paraphrase_cosine) & ~a_skip).tolist():
+        ca = a.chunks[ai]
+        bi = int(best[ai])
+        if ca.words < params.paraphrase_min_words:
+            continue
+        if support(a.chunk_terms(ai), b.chunk_terms(bi), weights) < params.paraphrase_min_overlap:
+            continue
+        cb = b.chunks[bi]
+        score = float(sims[ai, bi])
+        out.append(
+            Seg(
+                ca.start,
+                ca.end,
+                cb.start,
+                cb.end,
+                "translated" if other_language(int(la[ai]), int(lb[bi])) else "paraphrase",
+                score,
+                strong=score >= params.paraphrase_strong_cosine,
+                source="embedding",
+            )
+        )
+    if (la == 1).any() or (lb == 1).any():
+        # A chunk and its translation are each other's nearest neighbour across the language boundary.
+        cross = (la[:, None] >= 0) & (lb[None, :] >= 0) & (la[:, None] != lb[None, :])
+        cross &= ~a_skip[:, None] & ok_b[None, :]
+        masked = np.where(cross, sims, -2.0)
+        best_b = np.argmax(masked, axis=1)
+        best_a = np.argmax(masked, axis=0)
+        for ai in np.flatnonzero(masked[np.arange(len(best_b)), best_b] >= params.translated_cosine).tolist():
+            bi = int(best_b[ai])
+            if best_a[bi] != ai or a.chunks[ai].words < params.paraphrase_min_words:
+                continue
+            ca, cb = a.chunks[ai], b.chunks[bi]
+            out.append(Seg(ca.start, ca.end, cb.start, cb.end, "translated", float(sims[ai, bi]), source="translation"))
+    return out
+
+
+# ---------------------------------------------------------------- extend: clustering by gaps
+
+
+def _extent(segs: Sequence[Seg]) -> tuple[int, int, int, int]:
+    return min(s.a0 for s in segs), max(s.a1 for s in segs), min(s.b0 for s in segs), max(s.b1 for s in segs)
+
+
+def _split(group: list[Seg], side: int, gap: float) -> list[list[Seg]]:
+    """Cut a group where consecutive seeds (in one text's order) lie more than `gap` characters apart."""
+    key = (lambda s: (s.a0, s.a1)) if side == 0 else (lambda s: (s.b0, s.b1))
+    ordered = sorted(group, key=key)
+    out: list[list[Seg]] = [[ordered[0]]]
+    end = key(ordered[0])[1]
+    for s in ordered[1:]:
+        lo, hi = key(s)
+        if lo - end > gap:
+            out.append([s])
+            end = hi
+        else:
+            out[-1].append(s)
+            end = max(end, hi)
+    return out
+
+
+def _widening(group: Sequence[Seg], params: DuplicationParams) -> tuple[float, float]:
+    """How much to widen the allowed gap in each text for this passage: by its length ratio (at most
+    extend_max_ratio) in the text where it is at least summary_ratio times longer than in the other (a
+    summary: the adaptive variant of Sanchez-Perez et al. 2015); 1 otherwise."""
+    a0, a1, b0, b1 = _extent(group)
+    la, lb = max(1, a1 - a0), max(1, b1 - b0)
+    wa = min(params.extend_max_ratio, la / lb) if la >= params.summary_ratio * lb else 1.0
+    wb = min(params.extend_max_ratio, lb / la) if lb >= params.summary_ratio * la else 1.0
+    return wa, wb
+
+
+def cluster(segs: Sequence[Seg], *, gap: float) -> list[list[Seg]]:
+    """Seeds clustered by gaps of at most `gap` characters, alternately in each text, until two passes
+    change nothing (reordered sentences of one passage stay together, separate cases split)."""
+    if not segs:
+        return []
+    groups = [list(segs)]
+    side, quiet = 0, 0
+    while quiet < 2:
+        new: list[list[Seg]] = []
+        for g in groups:
+            new.extend(_split(g, side, gap))
+        quiet = quiet + 1 if len(new) == len(groups) else 0
+        groups, side = new, 1 - side
+    return groups
+
+
+# ---------------------------------------------------------------- filter
+
+
+def _units(group: Sequence[Seg]) -> int:
+    """Distinct pieces that the group's seeds cover in the text where they cover fewer (overlapping seeds
+    count once): two sentences matched to one and the same sentence are one unit of evidence."""
+
+    def count(spans: list[tuple[int, int]]) -> int:
+        n, end = 0, -1
+        for s, e in sorted(spans):
+            if s >= end:
+                n += 1
+            end = max(end, e)
+        return n
+
+    return min(count([(s.a0, s.a1) for s in group]), count([(s.b0, s.b1) for s in group]))
+
+
+def is_evidence(group: Sequence[Seg], a: DocFeatures, b: DocFeatures, params: DuplicationParams) -> bool:
+    """Enough to show: a strong seed; or several seeds of which some lexical (shingle runs or sentence
+    pairs sharing lemmas) over enough characters in both texts; or embedding-only seeds over a long
+    passage (one rephrased stock sentence is no evidence: proposals of one form share sentence patterns)."""
+    if any(s.strong for s in group):
+        return True
+    a0, a1, b0, b1 = _extent(group)
+    # Mean of both texts' lengths: a translation is shorter in one language than in the other.
+    big = (a1 - a0 + b1 - b0) / 2 >= params.cluster_min_chars and min(
+        a1 - a0, b1 - b0
+    ) >= params.cluster_min_chars * 2 / 3
+    units = _units(group)
+    if all(s.kind == "translated" for s in group):
+        return big and units >= params.cluster_min_units
+    if any(s.source in ("shingle", "sentence") for s in group):
+        # Two similar sentences of one form (budget, waiting times, stakeholders) are common between
+        # unrelated proposals: a short cluster needs one sentence that matches closely.
+        close = any(
+            s.source == "shingle" or (s.source == "sentence" and s.score >= params.sentence_strong_cosine)
+            for s in group
+        )
+        return big and units >= params.cluster_min_units and (close or units > params.cluster_min_units)
+    words = min(a.words_between(a0, a1), b.words_between(b0, b1))
+    return words >= params.paraphrase_min_passage_words and units >= 1
+
+
+# ---------------------------------------------------------------- merge and resolve
+
+
+def merge_close(groups: list[list[Seg]], params: DuplicationParams) -> list[list[Seg]]:
+    """Merge passages that lie close in both texts (within merge_gap_chars in the first, within
+    merge_other_gap_chars in the second, widened by the extension's ratio), until stable."""
+    groups = [list(g) for g in groups]
+    changed = True
+    while changed and len(groups) > 1:
+        changed = False
+        groups.sort(key=lambda g: _extent(g)[0])
+        out: list[list[Seg]] = [groups[0]]
+        for g in groups[1:]:
+            p = out[-1]
+            _, pa1, pb0, pb1 = _extent(p)
+            ga0, _, gb0, gb1 = _extent(g)
+            da = max(0, ga0 - pa1)
+            db = max(0, max(gb0, pb0) - min(gb1, pb1))
+            # Widened in the text where either passage is itself much longer (a summary), never by the
+            # union's extent, which the gap in question would inflate.
+            wp, wg = _widening(p, params), _widening(g, params)
+            ra, rb = max(wp[0], wg[0]), max(wp[1], wg[1])
+            if da <= params.merge_gap_chars * ra and db <= params.merge_other_gap_chars * rb:
+                p.extend(g)
+                changed = True
+            else:
+                out.append(g)
+        groups = out
+    return groups
+
+
+def _overlaps(x: tuple[int, int, int, int], y: tuple[int, int, int, int]) -> bool:
+    return (x[0] < y[1] and y[0] < x[1]) or (x[2] < y[3] and y[2] < x[3])
+
+
+def resolve(
+    groups: list[list[Seg]], a: DocFeatures, b: DocFeatures, params: DuplicationParams, *, depth: int = 0
+) -> list[list[Seg]]:
+    """Passages that neither overlap nor nest in either text: the one with most aligned characters wins;
+    a weaker one keeps only its seeds outside the winners, clustered again and checked again."""
+    kept: list[list[Seg]] = []
+    boxes: list[tuple[int, int, int, int]] = []
+    for g in sorted(groups, key=lambda g: -sum(s.a_len for s in g)):
+        box = _extent(g)
+        if not any(_overlaps(box, k) for k in boxes):
+            kept.append(g)
+            boxes.append(box)
+            continue
+        if depth >= 3:
+            continue
+        rest = [s for s in g if not any(_overlaps((s.a0, s.a1, s.b0, s.b1), k) for k in boxes)]
+        if not rest:
+            continue
+        parts = [c for c in cluster(rest, gap=params.extend_gap_chars)]
+        parts = [c for c in parts if is_evidence(c, a, b, params)]
+        for c in resolve(parts, a, b, params, depth=depth + 1):
+            cbox = _extent(c)
+            if not any(_overlaps(cbox, k) for k in boxes):
+                kept.append(c)
+                boxes.append(cbox)
+    return sorted(kept, key=lambda g: _extent(g)[0])
+
+
+def _segments(group: Sequence[Seg]) -> list[Seg]:
+    """The group's seeds without overlaps in the first text: the more exact kind wins (shingle runs over
+    sentence pairs over embeddings); a seed mostly covered by better ones is dropped, else trimmed."""
+    taken: list[Seg] = []
+
+    def rank(s: Seg) -> tuple[int, int]:
+        return (_PRIORITY[s.kind] if s.source == "shingle" else 10 + _PRIORITY[s.kind], s.a0)
+
+    for s in sorted(group, key=rank):
+        a0, a1 = s.a0, s.a1
+        for t in taken:
+            if t.a0 <= a0 < t.a1:
+                a0 = t.a1
+            if t.a0 < a1 <= t.a1:
+                a1 = t.a0
+        inside = sum(max(0, min(a1, t.a1) - max(a0, t.a0)) for t in taken)
+        if a1 - a0 < 0.5 * s.a_len or inside > 0:
+            continue
+        taken.append(Seg(a0, a1, s.b0, s.b1, s.kind, s.score, s.strong, s.source))
+    return sorted(taken, key=lambda s: s.a0)
+
+
+def to_passage(group: Sequence[Seg], a: DocFeatures) -> Passage:
+    """A merged passage: its extent in both texts, the match type covering most of its characters, and
+    its segments."""
+    segs = _segments(group)
+    a0, a1, b0, b1 = _extent(segs)
+    by_kind: Counter[str] = Counter()
+    for s in segs:
+        by_kind[s.kind] += s.a_len
+    kind: MatchType = by_kind.most_common(1)[0][0]  # type: ignore[assignment]
+    total = sum(s.a_len for s in segs) or 1
+    score = sum(s.score * s.a_len for s in segs) / total
+    return Passage(
+        start=a0,
+        end=a1,
+        other_start=b0,
+        other_end=b1,
+        match_type=kind,
+        score=round(float(score), 4),
+        words=a.words_between(a0, a1),
+        segments=[
+            Segment(start=s.a0, end=s.a1, other_start=s.b0, other_end=s.b1, match_type=s.kind, score=round(s.score, 4))
+            for s in segs
+        ],
+    )
+
+
+# ---------------------------------------------------------------- the pair
+
+
+@dataclass
+class PairMatch:
+    """Aligned evidence between documents a and b (offsets: start/end in a, other_* in b).
+
+    `matched_a` / `matched_b`: characters of each text that are aligned evidence and not template text
+    (the words of shingle runs that matched, whole sentences for sentence-level seeds); the copied share
+    counts these, so changed figures inside a resubmitted passage are not counted as copied."""
+
+    a: DocFeatures
+    b: DocFeatures
+    passages: list[Passage]
+    template_passages: list[Passage]
+    matched_a: np.ndarray | None = None
+    matched_b: np.ndarray | None = None
+
+    def share(self, *, other: bool = False) -> float:
+        text = self.b.text if other else self.a.text
+        if not text or not self.passages:
+            return 0.0
+        matched = self.matched_b if other else self.matched_a
+        if matched is not None:
+            return float(matched[: len(text)].mean())
+        spans = ((p.other_start, p.other_end) if other else (p.start, p.end) for p in self.passages)
+        return float(covered(spans, len(text))[: len(text)].mean())
+
+    def longest_words(self) -> int:
+        """Words of the longest passage that its segments cover (the gaps of a merged passage are not
+        counted: they were not matched)."""
+        return max((self._matched_words(p) for p in self.passages), default=0)
+
+    def _matched_words(self, p: Passage) -> int:
+        if not p.segments:
+            return p.words
+        return sum(self.a.words_between(s.start, s.end) for s in p.segments)
+
+    def match_type(self) -> MatchType:
+        by_type: Counter[str] = Counter()
+        for p in self.passages or self.template_passages:
+            parts: list[Segment] | list[Passage] = p.segments or [p]
+            for s in parts:
+                by_type[s.match_type] += s.end - s.start
+        if not by_type:
+            return "edited"
+        return by_type.most_common(1)[0][0]  # type: ignore[return-value]
+
+    def swapped(self) -> PairMatch:
+        def sw_seg(s: Segment) -> Segment:
+            return s.model_copy(
+                update={"start": s.other_start, "end": s.other_end, "other_start": s.start, "other_end": s.end}
+            )
+
+        def sw(p: Passage) -> Passage:
+            return p.model_copy(
+                update={
+                    "start": p.other_start,
+                    "end": p.other_end,
+                    "other_start": p.start,
+                    "other_end": p.end,
+                    "words": self.b.words_between(p.other_start, p.other_end),
+                    "segments": sorted((sw_seg(s) for s in p.segments), key=lambda s: s.start),
+                }
+            )
+
+        return PairMatch(
+            a=self.b,
+            b=self.a,
+            passages=sorted((sw(p) for p in self.passages), key=lambda p: p.start),
+            template_passages=sorted((sw(p) for p in self.template_passages), key=lambda p: p.start),
+            matched_a=self.matched_b,
+            matched_b=self.matched_a,
+        )
+
+
+def _template_chars(d: DocFeatures, mask: np.ndarray) -> np.ndarray:
+    return covered((d.shingle_span(i, i) for i in np.flatnonzero(mask).tolist()), len(d.text))
+
+
+def _matched(
+    d: DocFeatures, runs: Iterable[tuple[int, int]], segs: Iterable[tuple[int, int]], tmpl: np.ndarray
+) -> np.ndarray:
+    return covered([*runs, *segs], len(d.text)) & ~tmpl
+
+
+def align(
+    a: DocFeatures,
+    b: DocFeatures,
+    *,
+    params: DuplicationParams,
+    boiler: AbstractSet[int],
+    weights: TermWeights | None = None,
+) -> PairMatch:
+    """All passages shared by a and b (merged, with their segments) and the template passages.
+    `weights`: term weights of the collection (see term_weights); unweighted when None."""
+    a_mask, b_mask = template_mask(a, boiler), template_mask(b, boiler)
+    a_skip = chunk_template_share(a, a_mask) >= 0.5
+    b_skip = chunk_template_share(b, b_mask) >= 0.5
+    runs, run_a, run_b = shingle_runs(a, b, ~a_mask, ~b_mask, params, min_words=params.seed_min_words)
+    seeds = [
+        *runs,
+        *sentence_seeds(a, b, weights, params, a_skip=a_skip, b_skip=b_skip),
+        *embedding_seeds(a, b, weights, params, a_skip=a_skip, b_skip=b_skip),
+    ]
+    groups = cluster(seeds, gap=params.extend_gap_chars)
+    groups = [g for g in groups if is_evidence(g, a, b, params)]
+    groups = resolve(merge_close(groups, params), a, b, params)
+    passages = [to_passage(g, a) for g in groups]
+    template: list[Passage] = []
+    if boiler:
+        truns, _, _ = shingle_runs(a, b, a_mask, b_mask, params, min_words=max(4, params.shingle_size + 1))
+        template = [to_passage([s], a) for s in sorted(truns, key=lambda s: s.a0)]
+        for p in template:
+            p.segments = []
+    matched_a = matched_b = None
+    if passages:
+        segs = [s for p in passages for s in p.segments]
+        in_a = [(s.start, s.end) for s in segs if s.match_type not in ("identical", "edited")]
+        in_b = [(s.other_start, s.other_end) for s in segs if s.match_type not in ("identical", "edited")]
+        kept_a = covered(((p.start, p.end) for p in passages), len(a.text))
+        kept_b = covered(((p.other_start, p.other_end) for p in passages), len(b.text))
+        matched_a = _matched(a, run_a, in_a, _template_chars(a, a_mask)) & kept_a
+        matched_b = _matched(b, run_b, in_b, _template_chars(b, b_mask)) & kept_b
+    return PairMatch(a=a, b=b, passages=passages, template_passages=template, matched_a=matched_a, matched_b=matched_b)
+
+
+def is_reportable(m: PairMatch, params: DuplicationParams) -> bool:
+    """Worth showing: enough non-template overlap on either side, or one long passage."""
+    if not m.passages:
+        return False
+    return (
+        m.share() >= params.report_min_share
+        or m.share(other=True) >= params.report_min_share
+        or m.longest_words() >= params.report_min_passage_words
+    )

@@ -1,0 +1,176 @@
+"""The aligner's stages on real Indonesian text: one passage per copied span (reordered, rewritten,
+summarised), translations, passages that never overlap, and a copied share that counts only what matched."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import re
+from pathlib import Path
+
+import pytest
+
+from models.embedder import CachedEmbedder, Embedder, load_embedder
+from models.text import sentences
+from screening.alignment import PairMatch, Seg, chunk_language, cluster, merge_close
+from screening.params import Parameters
+from screening.pipeline import align_texts
+from tests.conftest import shared_dir
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    return CachedEmbedder(load_embedder())
+
+
+def _sents(text: str) -> list[str]:
+    return [text[s.start : s.end] for s in sentences(text)]
+
+
+def _check_layout(m: PairMatch) -> None:
+    """Passages neither overlap nor nest in either text; each passage's segments lie inside it, in order,
+    without overlapping each other."""
+    for side in ("a", "b"):
+        spans = sorted((p.start, p.end) if side == "a" else (p.other_start, p.other_end) for p in m.passages)
+        for (_, e1), (s2, _) in itertools.pairwise(spans):
+            assert e1 <= s2, f"passages overlap in text {side}: {spans}"
+    for p in m.passages:
+        assert p.segments, "a merged passage lists its parts"
+        assert p.start == p.segments[0].start and p.end == max(s.end for s in p.segments)
+        assert p.other_start == min(s.other_start for s in p.segments)
+        assert p.other_end == max(s.other_end for s in p.segments)
+        for s1, s2 in zip(p.segments, p.segments[1:], strict=False):
+            assert s1.end <= s2.start
+
+
+def test_reordered_and_edited_paragraph_is_one_passage(seed_texts: list[str], params: Parameters) -> None:
+    src = seed_texts[3]
+    sents = _sents(src)[4:10]
+    # the copier shuffles the six sentences and drops a word from two of them
+    shuffled = [sents[i] for i in (3, 0, 5, 1, 4, 2)]
+    shuffled[1] = re.sub(r"^\S+\s", "", shuffled[1])
+    shuffled[4] = re.sub(r"\s\S+([.!?])$", r"\1", shuffled[4])
+    host = seed_texts[1]
+    a = host[:600] + "\n\n" + " ".join(shuffled) + "\n\n" + host[600:1200]
+    m = align_texts(a, src, params=params)
+    _check_layout(m)
+    start = a.index(shuffled[0])
+    end = a.index(shuffled[-1]) + len(shuffled[-1])
+    inside = [p for p in m.passages if p.end > start and p.start < end]
+    assert len(inside) == 1, [(p.start, p.end) for p in m.passages]
+    p = inside[0]
+    assert p.start <= start + 40 and p.end >= end - 40
+    # its twin is the source paragraph, whatever order the sentences came in
+    src_start = src.index(sents[0])
+    src_end = src.index(sents[-1]) + len(sents[-1])
+    assert p.other_start <= src_start + 40 and p.other_end >= src_end - 40
+
+
+@pytest.mark.parametrize(
+    ("suspicious", "source"),
+    [("suspicious-document00001", "source-document00029"), ("suspicious-document00007", "source-document00027")],
+)
+def test_human_rewrite_is_one_passage(
+    plag_corpus_dir: Path, params: Parameters, embedder: Embedder, suspicious: str, source: str
+) -> None:
+    xml = (plag_corpus_dir / "suspicious-documents" / f"{suspicious}.xml").read_text(encoding="utf-8")
+    a = next(
+        dict(re.findall(r'(\w+)="([^"]*)"', m.group()))
+        for m in re.finditer(r"<feature[^>]*>", xml)
+        if 'type="simulated"' in m.group() and f'source_reference="{source}.txt"' in m.group()
+    )
+    susp = (plag_corpus_dir / "suspicious-documents" / f"{suspicious}.txt").read_text(encoding="utf-8")
+    src = (plag_corpus_dir / "source-documents" / f"{source}.txt").read_text(encoding="utf-8")
+    o, n, so, sn = (int(a[k]) for k in ("this_offset", "this_length", "source_offset", "source_length"))
+    a0, b0 = max(0, o - 1500), max(0, so - 1500)
+    m = align_texts(susp[a0 : o + n + 1500], src[b0 : so + sn + 1500], params=params, embedder=embedder)
+    _check_layout(m)
+    inside = [p for p in m.passages if p.end > o - a0 and p.start < o - a0 + n]
+    assert len(inside) == 1, "the rewritten paragraph is one passage, not fragments"
+    p = inside[0]
+    covered = min(p.end, o - a0 + n) - max(p.start, o - a0)
+    assert covered >= 0.6 * n
+    assert p.other_end > so - b0 and p.other_start < so - b0 + sn
+    assert p.match_type == "paraphrase"
+
+
+def _sts_rows(limit: int) -> list[tuple[str, str]]:
+    path = shared_dir() / "data" / "sts-indo" / "test.tsv"
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    out = [
+        (r["text1"], r["text1_id"])
+        for r in rows
+        if "MSRpar" in (r.get("source") or "") and len((r.get("text1") or "").split()) >= 12 and r.get("text1_id")
+    ]
+    return out[:limit]
+
+
+def test_translation_is_found_as_translated(seed_texts: list[str], params: Parameters, embedder: Embedder) -> None:
+    rows = _sts_rows(12)
+    english = " ".join(en for en, _ in rows[:8])
+    indonesian = " ".join(ind for _, ind in rows[2:6])
+    host = seed_texts[2]
+    a = host[:700] + "\n\n" + indonesian + "\n\n" + host[700:1400]
+    m = align_texts(a, english, params=params, embedder=embedder)
+    _check_layout(m)
+    start = a.index(indonesian)
+    inside = [p for p in m.passages if p.end > start and p.start < start + len(indonesian)]
+    assert inside and inside[0].match_type == "translated"
+    assert sum(min(p.end, start + len(indonesian)) - max(p.start, start) for p in inside) >= 0.6 * len(indonesian)
+    assert all(p.match_type != "translated" for p in m.passages if p not in inside)
+
+
+def test_language_of_chunks(seed_texts: list[str], params: Parameters) -> None:
+    from screening.features import analyse
+
+    rows = _sts_rows(6)
+    d = analyse("x", seed_texts[0] + "\n\n" + " ".join(en for en, _ in rows), params)
+    lang = chunk_language(d)
+    english_start = len(seed_texts[0]) + 2
+    article = [code for c, code in zip(d.chunks, lang.tolist(), strict=True) if c.start < english_start]
+    added = [code for c, code in zip(d.chunks, lang.tolist(), strict=True) if c.start >= english_start]
+    assert added and all(code == 1 for code in added)
+    # the news page's own English footer line ("Discussion about this post") is the only foreign chunk
+    assert article.count(1) <= 1
+    assert article.count(0) >= 0.8 * len(article)
+
+
+def test_same_form_indonesian_text_is_never_translated(
+    seed_texts: list[str], params: Parameters, embedder: Embedder
+) -> None:
+    for i, j in ((0, 2), (1, 3), (2, 4)):
+        m = align_texts(seed_texts[i], seed_texts[j], params=params, embedder=embedder)
+        assert all(p.match_type != "translated" for p in m.passages)
+
+
+def test_resubmission_with_changed_figures_is_not_all_copied(seed_texts: list[str], params: Parameters) -> None:
+    text = seed_texts[3]
+    numbers = list(re.finditer(r"\d[\d.,]*", text))
+    assert len(numbers) >= 5
+    changed = re.sub(r"\d[\d.,]*", lambda x: str(int(re.sub(r"\D", "", x.group()) or 0) + 7), text)
+    m = align_texts(changed, text, params=params)
+    assert len(m.passages) == 1
+    assert 0.6 < m.share() < 0.995, m.share()
+    assert m.passages[0].end - m.passages[0].start >= 0.9 * len(changed)
+
+
+def test_summary_widens_the_gap_in_the_longer_text(params: Parameters) -> None:
+    dp = params.duplication
+    # two parts of one summary: short in the first text, spread out in the second (ratio 4)
+    p1 = [Seg(0, 200, 0, 800, "paraphrase", 0.7, source="sentence"), Seg(210, 400, 900, 1600, "paraphrase", 0.7)]
+    far = 1600 + dp.merge_other_gap_chars + 1000
+    p2 = [Seg(600, 800, far, far + 800, "paraphrase", 0.7, source="sentence")]
+    merged = merge_close([p1, p2], dp)
+    assert len(merged) == 1
+    # without the summary shape (same lengths in both texts) the same distance keeps them apart
+    q1 = [Seg(0, 200, 0, 200, "paraphrase", 0.7), Seg(210, 400, 210, 400, "paraphrase", 0.7)]
+    q2 = [Seg(600, 800, 400 + dp.merge_other_gap_chars + 1000, 600 + dp.merge_other_gap_chars + 1000, "edited", 1)]
+    assert len(merge_close([q1, q2], dp)) == 2
+
+
+def test_clusters_split_by_gaps_in_both_texts() -> None:
+    near = [Seg(0, 100, 5000, 5100, "edited", 1.0), Seg(150, 250, 4800, 4900, "edited", 1.0)]
+    far = [Seg(300, 400, 20000, 20100, "edited", 1.0)]
+    groups = cluster([*near, *far], gap=600)
+    assert sorted(len(g) for g in groups) == [1, 2]
