@@ -50,6 +50,10 @@ from screening.render import (
     fmt_pct,
     fmt_when,
     highlight,
+    match_types,
+    parts_label,
+    segment_count,
+    segment_parts,
     status_label,
 )
 from screening.results import Comparison, DocumentRef, Duplicate, ProposalResult
@@ -109,6 +113,8 @@ def _templates() -> Jinja2Templates:
         KLASTER_LABELS=KLASTER_LABELS,
         ARCHIVE_STATUS_LABELS=ARCHIVE_STATUS_LABELS,
         status_label=status_label,
+        match_types=match_types,
+        segment_count=segment_count,
         version=saring_version(),
         UPLOAD_PATH=UPLOAD_PATH,
         REC_ORDER={k: i for i, k in enumerate(("indikasi_duplikasi", "tidak_lengkap", "perlu_klarifikasi", "lanjut"))},
@@ -480,24 +486,37 @@ class CompareView:
 
 
 def compare_view(cmp: Comparison) -> CompareView:
-    """Both texts in full, each passage in the same colour and number on both sides, template text greyed."""
+    """Both texts in full, each passage in the same colour and number on both sides, template text greyed.
+
+    A passage of several segments is one numbered unit with its segments marked inside it on both sides
+    (ids `c-d0-a<i>s<k>` / `c-d0-b<i>s<k>`); the table lists each segment as a link to both places.
+    """
     left_spans, right_spans, attrs = _passage_spans("c", 0, cmp.passages, cmp.template_passages)
+    passages = []
     for i, ps in enumerate(cmp.passages):
-        for side in ("a", "b"):
-            attrs[f"c-d0-{side}{i}"]["data-match"] = ps.match_type
-    passages = [
-        {
-            "n": i + 1,
-            "css": f"m{i % 8}",
-            "a": f"c-d0-a{i}",
-            "b": f"c-d0-b{i}",
-            "match": ps.match_type,
-            "words": ps.words,
-            "score": ps.score,
-            "excerpt": _excerpt(cmp.a.text, ps.start, ps.end),
-        }
-        for i, ps in enumerate(cmp.passages)
-    ]
+        a, b = f"c-d0-a{i}", f"c-d0-b{i}"
+        attrs[a]["data-match"] = attrs[b]["data-match"] = ps.match_type
+        parts = parts_label(ps)
+        if parts:
+            badge = f"{i + 1} · {MATCH_LABELS.get(ps.match_type, ps.match_type)} · {len(ps.segments)} segmen"
+            attrs[a]["data-badge"] = attrs[b]["data-badge"] = badge
+        passages.append(
+            {
+                "n": i + 1,
+                "css": f"m{i % 8}",
+                "a": a,
+                "b": b,
+                "match": ps.match_type,
+                "parts": parts,
+                "segments": [
+                    {"n": f"{i + 1}.{k + 1}", "a": f"{a}s{k}", "b": f"{b}s{k}", "match": s.match_type}
+                    for k, s in enumerate(segment_parts(ps))
+                ],
+                "words": ps.words,
+                "score": ps.score,
+                "excerpt": _excerpt(cmp.a.text, ps.start, ps.end),
+            }
+        )
     return CompareView(
         cmp,
         highlight(cmp.a.text, left_spans, attrs=attrs),

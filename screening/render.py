@@ -11,11 +11,12 @@ import csv
 import json
 import os
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from screening.results import (
     Passage,
     ProposalResult,
     Report,
+    Segment,
 )
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
@@ -280,7 +282,12 @@ def evidence_anchor(proposal: ProposalResult, pointer: str | None) -> str:
             plist = dup.passages if tokens[2] == "passages" else dup.template_passages
             i = idx(3, len(plist))
             if i is not None:
-                return _mark_id(base, j, "a" if tokens[2] == "passages" else "ta", i)
+                mark = _mark_id(base, j, "a" if tokens[2] == "passages" else "ta", i)
+                if tokens[2] == "passages" and len(tokens) > 4 and tokens[4] == "segments":
+                    k = idx(5, len(segment_parts(plist[i])))
+                    if k is not None:
+                        return _segment_id(mark, k)
+                return mark
         return f"{base}-dup-{j}"
     if head == "completeness":
         if len(tokens) > 1 and tokens[1] == "sections":
@@ -421,6 +428,8 @@ def _duplicate_rows(report: Report) -> list[list[object]]:
                     d.longest_passage_words,
                     len(d.passages),
                     _excerpt(p.text, first.start, first.end) if first else "",
+                    segment_count(d.passages),
+                    ", ".join(MATCH_LABELS.get(t, t) for t in match_types(d.passages)),
                 ]
             )
     return rows
@@ -440,6 +449,8 @@ DUPLICATE_HEADERS = [
     "Kata bagian terpanjang",
     "Jumlah bagian",
     "Kutipan bagian pertama",
+    "Jumlah segmen",
+    "Jenis kecocokan dalam bagian",
 ]
 COMPLETENESS_HEADERS = [
     "ID proposal",
@@ -686,6 +697,69 @@ def write_xlsx(report: Report, path: Path) -> None:
 # --------------------------------------------------------------------------- HTML
 
 
+def segment_parts(p: Passage) -> list[Segment]:
+    """The segments marked inside a passage: none when it is its own single part (results written before
+    segments existed have none; a single segment covering exactly the passage adds nothing to show)."""
+    segs = p.segments
+    if len(segs) == 1:
+        s = segs[0]
+        if (s.start, s.end, s.other_start, s.other_end) == (p.start, p.end, p.other_start, p.other_end):
+            return []
+    return list(segs)
+
+
+def other_extent(p: Passage) -> tuple[int, int]:
+    """The passage's extent in the other text: from its first to its last segment there (segments may be
+    in any order on that side), or its own other offsets when it has no segments."""
+    parts = segment_parts(p)
+    if not parts:
+        return p.other_start, p.other_end
+    return min(s.other_start for s in parts), max(s.other_end for s in parts)
+
+
+def is_reordered(p: Passage) -> bool:
+    """Whether the passage's segments come in another order in the other text (reordered sentences)."""
+    starts = [s.other_start for s in p.segments]
+    return any(b < a for a, b in pairwise(starts))
+
+
+def _type_order(match_type: str) -> int:
+    order = list(MATCH_LABELS)
+    return order.index(match_type) if match_type in order else len(order)
+
+
+def parts_label(p: Passage) -> str:
+    """`3 segmen (2 identik, 1 terjemahan) · urutan diubah` for a passage of several segments; empty for a
+    passage that is its own single part."""
+    n = len(p.segments)
+    if n <= 1:
+        return ""
+    label = f"{n} segmen"
+    counts = Counter(s.match_type for s in p.segments)
+    if len(counts) > 1:
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], _type_order(kv[0])))
+        label += " (" + ", ".join(f"{c} {MATCH_LABELS.get(t, t)}" for t, c in ranked) + ")"
+    if is_reordered(p):
+        label += " · urutan diubah"
+    return label
+
+
+def segment_count(passages: Iterable[Passage]) -> int:
+    """Aligned parts over all passages (a passage without segments counts as one)."""
+    return sum(max(1, len(p.segments)) for p in passages)
+
+
+def match_types(passages: Iterable[Passage]) -> list[str]:
+    """The match types present in passages and their segments, in the order of `MATCH_LABELS`."""
+    found = {p.match_type for p in passages}
+    found |= {s.match_type for p in passages for s in p.segments}
+    return sorted(found, key=_type_order)
+
+
+def _segment_id(passage_id: str, k: int) -> str:
+    return f"{passage_id}s{k}"
+
+
 @dataclass
 class _DupView:
     dup: Duplicate
@@ -694,23 +768,52 @@ class _DupView:
     right: Markup | None
     passages: list[dict[str, object]] = field(default_factory=list)
     other_anchor: str | None = None
+    segments: int = 0
+    has_parts: bool = False
 
 
 def _passage_spans(
     anchor: str, j: int, passages: Sequence[Passage], templates: Sequence[Passage]
 ) -> tuple[list[Span], list[Span], dict[str, dict[str, str]]]:
-    """Spans for this side (a) and the other side (b) of one duplicate, and their attributes."""
+    """Spans for this side (a) and the other side (b) of one duplicate, and their attributes.
+
+    A passage is one numbered mark in the same colour on both sides. A passage made of several segments
+    gets the class `parts` (its gaps, inside the copy but not matched, are shown lighter) and, nested in
+    it, one `seg` mark per segment with the segment's `data-match`, on this side at its start..end and on
+    the other side at its other_start..other_end (there the passage spans its segments' extent, whatever
+    their order). Segment ids are the passage's id plus `s<k>`; each segment's twin is the same segment on
+    the other side. A passage without segments renders as it always did.
+    """
     left: list[Span] = []
     right: list[Span] = []
     attrs: dict[str, dict[str, str]] = {}
     for i, p in enumerate(passages):
         a, b = _mark_id(anchor, j, "a", i), _mark_id(anchor, j, "b", i)
         cls = f"m{i % 8}"
-        title = f"Bagian {i + 1} · {MATCH_LABELS.get(p.match_type, p.match_type)} · {p.words} kata"
-        left.append((p.start, p.end, cls, a))
-        right.append((p.other_start, p.other_end, cls, b))
+        label = MATCH_LABELS.get(p.match_type, p.match_type)
+        title = f"Bagian {i + 1} · {label} · {p.words} kata"
+        parts = segment_parts(p)
+        extra = parts_label(p)
+        if extra:
+            title += f" · {extra}"
+        pcls = f"{cls} parts" if parts else cls
+        o_start, o_end = other_extent(p)
+        left.append((p.start, p.end, pcls, a))
+        right.append((o_start, o_end, pcls, b))
         attrs[a] = {"data-n": str(i + 1), "data-twin": b, "title": title}
         attrs[b] = {"data-n": str(i + 1), "data-twin": a, "title": title}
+        if p.segments:
+            attrs[a]["data-match"] = attrs[b]["data-match"] = p.match_type
+        for k, s in enumerate(parts):
+            sa, sb = _segment_id(a, k), _segment_id(b, k)
+            stitle = (
+                f"Bagian {i + 1} · segmen {k + 1} dari {len(parts)} · "
+                f"{MATCH_LABELS.get(s.match_type, s.match_type)} · skor {fmt_num(s.score)}"
+            )
+            left.append((s.start, s.end, f"seg {cls}", sa))
+            right.append((s.other_start, s.other_end, f"seg {cls}", sb))
+            attrs[sa] = {"data-twin": sb, "data-match": s.match_type, "title": stitle}
+            attrs[sb] = {"data-twin": sa, "data-match": s.match_type, "title": stitle}
     for i, p in enumerate(templates):
         a, b = _mark_id(anchor, j, "ta", i), _mark_id(anchor, j, "tb", i)
         left.append((p.start, p.end, "tpl", a))
@@ -728,13 +831,15 @@ def _dup_view(p: ProposalResult, j: int, d: Duplicate, batch_ids: set[str], cont
     right = (
         highlight_excerpt(d.other_text, right_spans, context=context, attrs=attrs) if d.other_text is not None else None
     )
-    passages = [
+    passages: list[dict[str, object]] = [
         {
             "n": i + 1,
             "css": f"m{i % 8}",
             "id": _mark_id(anchor, j, "b", i),
             "twin": _mark_id(anchor, j, "a", i),
             "match": MATCH_LABELS.get(ps.match_type, ps.match_type),
+            "match_type": ps.match_type,
+            "parts": parts_label(ps),
             "words": ps.words,
             "score": ps.score,
             "excerpt": _excerpt(p.text, ps.start, ps.end, limit=600),
@@ -742,7 +847,16 @@ def _dup_view(p: ProposalResult, j: int, d: Duplicate, batch_ids: set[str], cont
         for i, ps in enumerate(d.passages)
     ]
     other_anchor = anchor_id(d.other_id) if d.other_source == "batch" and d.other_id in batch_ids else None
-    return _DupView(d, f"{anchor}-dup-{j}", left, right, passages, other_anchor)
+    return _DupView(
+        d,
+        f"{anchor}-dup-{j}",
+        left,
+        right,
+        passages,
+        other_anchor,
+        segments=segment_count(d.passages),
+        has_parts=any(segment_parts(ps) for ps in d.passages),
+    )
 
 
 @lru_cache(maxsize=1)
@@ -766,6 +880,8 @@ def _env() -> Environment:
         SOURCE_LABELS=SOURCE_LABELS,
         status_label=status_label,
         thousands=_thousands,
+        match_types=match_types,
+        segment_count=segment_count,
     )
     return env
 

@@ -112,8 +112,12 @@
       link.getAttribute("data-goto").split(" ").forEach(function (id) { show(document.getElementById(id)); });
       return;
     }
-    var m = ev.target.closest("mark[data-twin]");
-    if (m && !m.classList.contains("tpl")) show(document.getElementById(m.getAttribute("data-twin")));
+    // A segment's twin is the same segment in the other text; a gap between segments belongs to its passage.
+    for (var m = ev.target.closest("mark[data-twin]"); m; m = m.parentElement && m.parentElement.closest("mark[data-twin]")) {
+      if (m.classList.contains("tpl")) continue;
+      var twin = document.getElementById(m.getAttribute("data-twin"));
+      if (twin) { show(twin); return; }
+    }
   });
   // Start each text pane at its first numbered passage.
   document.querySelectorAll(".sbs .text").forEach(function (pane) {

@@ -22,6 +22,7 @@ import pytest
 from pypdf import PdfReader
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.webdriver import WebDriver
+from selenium.webdriver.common.actions.action_builder import ActionBuilder
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.print_page_options import PrintOptions
 from selenium.webdriver.remote.webelement import WebElement
@@ -107,7 +108,8 @@ let text = "", ranges = [], n;
 while ((n = walker.nextNode())) {
   let hl = false;
   for (let el = n.parentElement; el && el !== pane; el = el.parentElement) {
-    if (el.tagName === "MARK" && !el.classList.contains("tpl")) { hl = true; break; }
+    // the gaps between a merged passage's segments (`parts`) are inside the copy but not matched
+    if (el.tagName === "MARK" && !el.classList.contains("tpl") && !el.classList.contains("parts")) { hl = true; break; }
   }
   if (hl) ranges.push([text.length, text.length + n.data.length]);
   text += n.data;
@@ -117,12 +119,39 @@ return [text, ranges];
 
 
 def highlighted(d: WebDriver, pane_id: str) -> tuple[str, list[bool]]:
-    """The pane's text and, per character, whether a numbered passage (not template text) covers it."""
+    """The pane's text and, per character, whether a matched passage or segment (not template text, not the gap
+    between a merged passage's segments) covers it."""
     text, ranges = d.execute_script(HIGHLIGHTS_JS, pane_id)
     mask = [False] * len(text)
     for s, e in ranges:
         mask[s:e] = [True] * (e - s)
     return text, mask
+
+
+BADGE_JS = """
+const pane = arguments[0].closest(".text");
+pane.scrollTop += arguments[0].getClientRects()[0].top - pane.getBoundingClientRect().top - 20;
+pane.scrollIntoView({block: "nearest"});
+const r = arguments[0].getClientRects()[0];
+const x = r.left + Math.min(4, r.width / 2), y = r.top + r.height / 2;
+let m = document.elementFromPoint(x, y);
+m = m && m.closest("mark[data-twin]");
+while (m && (m.classList.contains("tpl") || !document.getElementById(m.getAttribute("data-twin")))) {
+  m = m.parentElement.closest("mark[data-twin]");
+}
+return [x, y, m ? m.getAttribute("data-twin") : null];
+"""
+
+
+def click_start(d: WebDriver, el: WebElement) -> WebElement:
+    """Click a passage where it starts (its number), as a reader does; returns the twin that click should show
+    (a merged passage's segments are nested inside it, so its middle may be one of its segments)."""
+    x, y, twin_id = d.execute_script(BADGE_JS, el)
+    assert twin_id, f"nothing clickable with a twin at the start of {el.get_attribute('id')}"
+    actions = ActionBuilder(d)
+    actions.pointer_action.move_to_location(x, y).click()
+    actions.perform()
+    return d.find_element(By.ID, twin_id)
 
 
 def passage_text(d: WebDriver, element_id: str) -> str:
@@ -297,10 +326,11 @@ def test_comparison_highlights_the_copied_passages(
         assert twin.find_element(By.XPATH, "ancestor::div[@id='teks-b']"), "the twin is in the other text"
         assert twin.get_attribute("data-n") == n
         assert twin.get_attribute("class").split()[0] == m.get_attribute("class").split()[0], "same colour"
-        if m.get_attribute("data-match") == "identical":
-            a_text, b_text = passage_text(d, m.get_attribute("id")), passage_text(d, twin_id)
-            assert " ".join(a_text.split()) == " ".join(b_text.split()), f"passage {n}: identical text differs"
-            identical.append(a_text)
+    # Identical text is the same on both sides: passages of one part, and the segments of merged passages.
+    for m in d.find_elements(By.CSS_SELECTOR, "#teks-a mark[data-match='identical']:not(.parts)[id]"):
+        a_text, b_text = passage_text(d, m.get_attribute("id")), passage_text(d, m.get_attribute("data-twin"))
+        assert " ".join(a_text.split()) == " ".join(b_text.split()), f"{m.get_attribute('id')}: identical text differs"
+        identical.append(a_text)
     assert "Palu Barat" in " ".join(identical), "the copied implementation paragraph is an identical passage"
 
     # The highlighted text is the copied text: every copied paragraph is covered, little else is.
@@ -328,15 +358,16 @@ def test_comparison_highlights_the_copied_passages(
             target = m
             break
     assert target is not None, "every twin was already on screen; the sample passages should be farther apart"
-    twin = d.find_element(By.ID, target.get_attribute("data-twin"))
-    target.click()
+    twin = click_start(d, target)
+    assert twin.get_attribute("id") == target.get_attribute("data-twin"), "a passage's number leads to its twin"
     wait(d, 5).until(lambda _: in_viewport(d, twin))
     assert "flash" in twin.get_attribute("class")
     shot(d, artifacts, "09-bandingkan-setelah-klik")
 
     # And back: clicking the twin brings the first passage into view again.
     d.execute_script("document.getElementById('teks-a').scrollTop = 0")
-    twin.click()
+    back = click_start(d, twin)
+    assert back.get_attribute("id") == target.get_attribute("id")
     wait(d, 5).until(lambda _: in_viewport(d, target))
 
 

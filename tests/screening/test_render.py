@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from openpyxl import load_workbook
 
 from screening.render import (
@@ -37,6 +37,7 @@ from screening.results import (
     Reason,
     Report,
     SectionCheck,
+    Segment,
     Similar,
 )
 
@@ -506,3 +507,230 @@ def test_html_file_is_the_rendered_report(report: Report, html: str, tmp_path: P
     """report.html is written as the template generates it (duplicate views built proposal by proposal)."""
     write_report(report, tmp_path)
     assert (tmp_path / "report.html").read_text(encoding="utf-8") == html
+
+
+# --------------------------------------------------------------------------- merged passages and segments
+
+# Real sentences of the seed articles (asserted to be there): three copied from seed 0, reordered and one edited;
+# one of seed 4 that the other document holds in English (a translation); one paragraph of seed 0 copied as an
+# old-style passage (written before segments existed: `segments == []`).
+S1 = (
+    "Mulai dari tahapan penjaringan 2.135 proposal yang masuk ke Menpan RB, yang dinyatakan lolos administrasi "
+    "hanya sebanyak 1.381 proposal."
+)
+S2 = (
+    "Tidak sampai disitu, Tim Panel Independen kembali melakukan seleksi, ada 99 inovasi yang menjadi TOP KIPP "
+    "terpuji, termasuk inovasi milik Pemkab Bintan."
+)
+S3 = "Kemudian, Gubernur atau Walikota dan Bupati yang masuk TOP 99 ini melakukan pemaparan materi."
+S3_EDITED = "Kemudian, Gubernur atau Wali Kota dan Bupati yang masuk TOP 99 ini memaparkan materi inovasinya."
+GAP = " Sebelumnya, panitia menjelaskan: "
+ID_SENTENCE = (
+    "Kementerian PANRB membagi penilaian ke dalam tiga kelompok: kelompok instansi pemerintah, kelompok "
+    "keberlanjutan inovasi, dan kelompok replikasi inovasi."
+)
+EN_SENTENCE = (
+    "The Ministry of PANRB divides the assessment into three groups: the government agency group, the "
+    "innovation sustainability group, and the innovation replication group."
+)
+SEG_BASE = "p-P-SEG-d0"
+
+
+def build_segment_report(seed_texts: list[str]) -> tuple[Report, dict[str, str]]:
+    """One proposal with a merged passage of three segments (the second reordered on the other side, the third
+    edited), a translated passage (one segment: the passage itself) and an old passage without segments; plus
+    an archive duplicate that is a translation only."""
+    other_id, seed4 = seed_texts[0], seed_texts[4]
+    for sentence in (S1, S2, S3):
+        assert sentence in other_id, sentence
+    assert ID_SENTENCE in seed4
+    old = next(line for line in other_id.split("\n") if line.startswith("Saat itu, Bupati Bintan"))
+    assert len(old) > 150
+    other = other_id + "\n\n" + EN_SENTENCE + "\n"
+    intro = seed_texts[2].split("\n")[0]
+    copied = S2 + GAP + S1 + " " + S3_EDITED
+    text = intro + "\n" + copied + "\n" + ID_SENTENCE + "\n" + old + "\n" + seed_texts[3][:800]
+
+    def at(t: str, piece: str) -> tuple[int, int]:
+        i = t.index(piece)
+        return i, i + len(piece)
+
+    (a2, e2), (a1, e1), (a3, e3) = at(text, S2), at(text, S1), at(text, S3_EDITED)
+    (b1, f1), (b2, f2), (b3, f3) = at(other, S1), at(other, S2), at(other, S3)
+    assert b1 < b2 < b3 and a2 < a1 < a3, "the copy puts the second sentence first"
+    merged = Passage(
+        start=a2,
+        end=e3,
+        other_start=b1,
+        other_end=f3,
+        match_type="identical",
+        score=0.93,
+        words=len(copied.split()),
+        segments=[
+            Segment(start=a2, end=e2, other_start=b2, other_end=f2, match_type="identical"),
+            Segment(start=a1, end=e1, other_start=b1, other_end=f1, match_type="identical"),
+            Segment(start=a3, end=e3, other_start=b3, other_end=f3, match_type="edited", score=0.71),
+        ],
+    )
+    (ti, tj), (ui, uj) = at(text, ID_SENTENCE), at(other, EN_SENTENCE)
+    translated = Passage(
+        start=ti,
+        end=tj,
+        other_start=ui,
+        other_end=uj,
+        match_type="translated",
+        score=0.88,
+        words=len(ID_SENTENCE.split()),
+        segments=[Segment(start=ti, end=tj, other_start=ui, other_end=uj, match_type="translated", score=0.88)],
+    )
+    (oi, oj), (pi, pj) = at(text, old), at(other, old)
+    legacy = Passage(start=oi, end=oj, other_start=pi, other_end=pj, match_type="identical", words=len(old.split()))
+    dup = Duplicate(
+        other_id="P-004",
+        other_judul="Kampung Kerupuk Modern",
+        other_instansi="Pemerintah Kabupaten Bintan",
+        relation="other_region",
+        match_type="identical",
+        share=0.4,
+        other_share=0.2,
+        longest_passage_words=merged.words,
+        passages=[merged, translated, legacy],
+        other_text=other,
+    )
+    en_only = Duplicate(
+        other_id="ARS-2020-5",
+        other_source="archive",
+        relation="other_region",
+        match_type="translated",
+        share=0.05,
+        passages=[translated.model_copy(update={"other_start": 0, "other_end": len(EN_SENTENCE), "segments": []})],
+        other_text=EN_SENTENCE,
+    )
+    prop = ProposalResult(
+        id="P-SEG",
+        judul="Penjaringan Inovasi",
+        instansi="Pemerintah Kabupaten Bangka Barat",
+        text=text,
+        recommendation="indikasi_duplikasi",
+        reasons=[Reason(code="salinan", message="Bagian disalin.", evidence="/duplicates/0/passages/0/segments/1")],
+        completeness=Completeness(form="2023_umum", complete=True),
+        duplicates=[dup, en_only],
+    )
+    report = Report(parameters={"version": "2026.12.0"}, model="m", proposals=[prop])
+    return report, {"text": text, "other": other, "old": old, "copied": copied}
+
+
+@pytest.fixture(scope="module")
+def seg_report(seed_texts: list[str]) -> tuple[Report, dict[str, str]]:
+    return build_segment_report(seed_texts)
+
+
+@pytest.fixture(scope="module")
+def seg_html(seg_report: tuple[Report, dict[str, str]]) -> str:
+    return render_html(seg_report[0], context_chars=None)
+
+
+def test_merged_passage_is_one_unit_with_its_segments_on_both_sides(
+    seg_report: tuple[Report, dict[str, str]], seg_html: str
+) -> None:
+    _, t = seg_report
+    parsed = _marks(seg_html)
+    a, b = f"{SEG_BASE}-a0", f"{SEG_BASE}-b0"
+    # One numbered unit, the same colour on both sides, lighter where no segment matched.
+    for eid, twin in ((a, b), (b, a)):
+        assert parsed.attrs[eid]["class"] == "m0 parts"
+        assert parsed.attrs[eid]["data-n"] == "1" and parsed.attrs[eid]["data-twin"] == twin
+        assert parsed.attrs[eid]["title"] == (
+            f"Bagian 1 · identik · {len(t['copied'].split())} kata · 3 segmen (2 identik, 1 disunting) · urutan diubah"
+        )
+    # This side: the whole copied span, gaps included; the other side: from its first to its last segment.
+    assert parsed.texts[a] == t["copied"]
+    assert parsed.texts[b] == t["other"][t["other"].index(S1) : t["other"].index(S3) + len(S3)]
+    # Each segment at its own offsets on both sides, with its own match type.
+    expected = [
+        (S2, S2, "identical", "identik"),
+        (S1, S1, "identical", "identik"),
+        (S3_EDITED, S3, "edited", "disunting"),
+    ]
+    for k, (mine, theirs, mt, label) in enumerate(expected):
+        sa, sb = f"{a}s{k}", f"{b}s{k}"
+        assert parsed.texts[sa] == mine and parsed.texts[sb] == theirs, k
+        for eid, twin in ((sa, sb), (sb, sa)):
+            attrs = parsed.attrs[eid]
+            assert attrs["class"] == "seg m0" and attrs["data-match"] == mt and attrs["data-twin"] == twin
+            assert f"segmen {k + 1} dari 3 · {label}" in str(attrs["title"])
+            assert "data-n" not in attrs
+    # The gap between the first two segments lies inside the passage but in no segment.
+    assert f'</mark>{escape(GAP)}<mark class="seg m0" id="{a}s1"' in seg_html
+    # The other side follows the other text's order: the reordered sentence's segment opens the passage there.
+    assert re.search(rf'<mark class="m0 parts" id="{b}"[^>]*><mark class="seg m0" id="{b}s1"', seg_html)
+    assert seg_html.index(f'id="{b}s1"') < seg_html.index(f'id="{b}s0"') < seg_html.index(f'id="{b}s2"')
+    assert seg_html.index(f'id="{a}s0"') < seg_html.index(f'id="{a}s1"') < seg_html.index(f'id="{a}s2"')
+
+
+def test_translated_passage_is_labelled_everywhere(seg_report: tuple[Report, dict[str, str]], seg_html: str) -> None:
+    parsed = _marks(seg_html)
+    a, b = f"{SEG_BASE}-a1", f"{SEG_BASE}-b1"
+    assert parsed.texts[a] == ID_SENTENCE and parsed.texts[b] == EN_SENTENCE
+    for eid in (a, b):
+        assert parsed.attrs[eid]["class"] == "m1", "a passage that is its own single segment has no parts"
+        assert parsed.attrs[eid]["data-match"] == "translated"
+        assert parsed.attrs[eid]["title"] == f"Bagian 2 · terjemahan · {len(ID_SENTENCE.split())} kata"
+    assert f"{a}s0" not in parsed.attrs
+    # the passage table and the legend name the type in Indonesian
+    table = re.search(rf'<a href="#{a}" class="n m1">2</a></td><td>(.*?)</td>', seg_html)
+    assert table is not None and table.group(1) == '<span class="mt mt-translated">terjemahan</span>'
+    row0 = re.search(rf'<a href="#{SEG_BASE}-a0" class="n m0">1</a></td><td>(.*?)</td>', seg_html)
+    assert row0 is not None and "3 segmen (2 identik, 1 disunting) · urutan diubah" in row0.group(1)
+    assert '<mark class="seg m0 legend" data-match="translated">terjemahan</mark>' in seg_html
+    assert "3 bagian cocok (5 segmen)" in seg_html
+    assert '<span class="chip mt mt-translated">terjemahan</span>' in seg_html, "the translation-only finding"
+    assert "mark[data-match=translated]" in seg_html, "the report styles translated text"
+
+
+def test_passage_without_segments_renders_as_before(
+    seg_report: tuple[Report, dict[str, str]], seg_html: str, html: str
+) -> None:
+    _, t = seg_report
+    old = escape(t["old"])
+    words = len(t["old"].split())
+    for side, twin in (("a", "b"), ("b", "a")):
+        expected = (
+            f'<mark class="m2" id="{SEG_BASE}-{side}2" data-n="3" data-twin="{SEG_BASE}-{twin}2" '
+            f'title="Bagian 3 · identik · {words} kata">{old}</mark>'
+        )
+        assert expected in seg_html, side
+    assert f'id="{SEG_BASE}-a2s0"' not in seg_html
+    # A report without segments has no segment marks, no match attributes on passages and no segment legend.
+    assert not any("parts" in c or "seg" in c for c in re.findall(r'<mark class="([^"]*)"', html))
+    assert not re.search(r"<mark[^>]*data-match", html)
+    assert "segmen" not in html.split("</style>", 1)[1].split("<script>", 1)[0]
+
+
+def test_evidence_anchor_reaches_segments(seg_report: tuple[Report, dict[str, str]], seg_html: str) -> None:
+    p = seg_report[0].proposals[0]
+    assert evidence_anchor(p, "/duplicates/0/passages/0/segments/2") == f"{SEG_BASE}-a0s2"
+    assert evidence_anchor(p, "/duplicates/0/passages/0/segments/3") == f"{SEG_BASE}-a0"
+    assert evidence_anchor(p, "/duplicates/0/passages/1/segments/0") == f"{SEG_BASE}-a1", "no marks of its own"
+    assert evidence_anchor(p, "/duplicates/0/passages/2/segments/0") == f"{SEG_BASE}-a2"
+    assert f'href="#{SEG_BASE}-a0s1"' in seg_html and f'id="{SEG_BASE}-a0s1"' in seg_html
+
+
+def test_excerpted_view_keeps_segments_whole(seg_report: tuple[Report, dict[str, str]]) -> None:
+    """With the default context the far text is elided, never the segments or the gaps between them."""
+    parsed = _marks(render_html(seg_report[0]))
+    assert parsed.texts[f"{SEG_BASE}-a0"] == seg_report[1]["copied"]
+    assert parsed.texts[f"{SEG_BASE}-b0s1"] == S1 and parsed.texts[f"{SEG_BASE}-b0s2"] == S3
+
+
+def test_xlsx_counts_segments_and_names_translations(seg_report: tuple[Report, dict[str, str]], tmp_path: Path) -> None:
+    path = tmp_path / "report.xlsx"
+    write_xlsx(seg_report[0], path)
+    ws = load_workbook(path)["Duplikasi"]
+    header = [c.value for c in ws[1]]
+    rows = [dict(zip(header, (c.value for c in ws[r]), strict=True)) for r in (2, 3)]
+    assert rows[0]["Jenis kecocokan"] == "identik"
+    assert rows[0]["Jumlah bagian"] == 3 and rows[0]["Jumlah segmen"] == 5
+    assert rows[0]["Jenis kecocokan dalam bagian"] == "identik, disunting, terjemahan"
+    assert rows[1]["Jenis kecocokan"] == "terjemahan" and rows[1]["Jumlah segmen"] == 1
+    assert rows[1]["Jenis kecocokan dalam bagian"] == "terjemahan"
