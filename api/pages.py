@@ -56,7 +56,7 @@ from screening.render import (
     segment_parts,
     status_label,
 )
-from screening.results import Comparison, DocumentRef, Duplicate, ProposalResult
+from screening.results import Comparison, Duplicate, ProposalResult
 
 HERE = Path(__file__).parent
 TEMPLATES_DIR = HERE / "templates"
@@ -531,42 +531,8 @@ def _excerpt(text: str, start: int, end: int, limit: int = 160) -> str:
 
 
 def stored_comparison(saring: Saring, a: str, b: str) -> tuple[Comparison, str | None] | None:
-    """The evidence saved with a's latest screening against b (what a's page lists), and a's batch id.
-
-    None when a has no stored result naming b with b's text; the page then aligns the two texts afresh.
-    """
-    found = saring.store.get_result_with_batch(a)
-    if found is None:
-        return None
-    result, batch_id = found
-    dup = next((d for d in result.duplicates if d.other_id == b and d.other_text is not None), None)
-    if dup is None or dup.other_text is None:
-        return None
-    cmp = Comparison(
-        a=DocumentRef(
-            id=result.id,
-            source="proposal",
-            judul=result.judul,
-            instansi=result.instansi,
-            tahun=result.tahun,
-            text=result.text,
-        ),
-        b=DocumentRef(
-            id=dup.other_id,
-            source="proposal" if dup.other_source == "batch" else "archive",
-            judul=dup.other_judul,
-            instansi=dup.other_instansi,
-            tahun=dup.other_tahun,
-            text=dup.other_text,
-        ),
-        relation=dup.relation,
-        match_type=dup.match_type,
-        share_a=dup.share,
-        share_b=dup.other_share,
-        passages=dup.passages,
-        template_passages=dup.template_passages,
-    )
-    return cmp, batch_id
+    """The evidence saved with a's latest screening against b, and a's batch id (`Saring.stored_comparison`)."""
+    return saring.stored_comparison(a, b)
 
 
 @router.get("/bandingkan", response_class=HTMLResponse)
@@ -591,7 +557,7 @@ def compare_page(
         cmp, batch_id = stored
     else:
         try:
-            cmp, batch_id = saring.compare(a, b), None
+            cmp, batch_id = saring.compare(a, b, fresh=True), None
         except KeyError as e:
             raise _not_found(f"Dokumen tidak ditemukan: {e.args[0]}", who) from None
     return render(

@@ -59,7 +59,11 @@ def save_features(path: Path, feats: Mapping[str, DocFeatures], *, fingerprint: 
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        slim = {k: dataclasses.replace(d, vectors=None) for k, d in feats.items()}
+        # without vectors, and without the aligner's per-process caches (meta keys starting with "_")
+        slim = {
+            k: dataclasses.replace(d, vectors=None, meta={m: v for m, v in d.meta.items() if not m.startswith("_")})
+            for k, d in feats.items()
+        }
         with tmp.open("wb") as f:
             pickle.dump((fingerprint, slim), f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)

@@ -308,6 +308,7 @@ ALIGNER_SWEEPS: dict[str, list[Any]] = {
     "merge_gap_chars": [500, 1000, 1500, 2000, 3000],
     "merge_other_gap_chars": [2000, 3000, 4000, 6000, 8000],
     "translated_cosine": [0.82, 0.84, 0.86, 0.88, 0.9],
+    "report_min_passage_words": [12, 15, 20, 25, 30],
 }
 """Values tried for each aligner parameter. `sentence_cosine` moves `sentence_dice` with it (the two are
 one rule: Sanchez-Perez et al. used the same value for both)."""

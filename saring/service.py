@@ -270,8 +270,50 @@ class Saring:
             return e, "archive"
         raise KeyError(f"no proposal or archive entry {doc_id!r}")
 
-    def compare(self, a_id: str, b_id: str) -> Comparison:
-        """The aligned passages between two stored documents, template text marked separately."""
+    def stored_comparison(self, a: str, b: str) -> tuple[Comparison, str | None] | None:
+        """The evidence saved with a's latest screening against b (what a's report and page list), and a's
+        batch id; None when a has no stored result naming b with b's text."""
+        found = self.store.get_result_with_batch(a)
+        if found is None:
+            return None
+        result, batch_id = found
+        dup = next((d for d in result.duplicates if d.other_id == b and d.other_text is not None), None)
+        if dup is None or dup.other_text is None:
+            return None
+        cmp = Comparison(
+            a=DocumentRef(
+                id=result.id,
+                source="proposal",
+                judul=result.judul,
+                instansi=result.instansi,
+                tahun=result.tahun,
+                text=result.text,
+            ),
+            b=DocumentRef(
+                id=dup.other_id,
+                source="proposal" if dup.other_source == "batch" else "archive",
+                judul=dup.other_judul,
+                instansi=dup.other_instansi,
+                tahun=dup.other_tahun,
+                text=dup.other_text,
+            ),
+            relation=dup.relation,
+            match_type=dup.match_type,
+            share_a=dup.share,
+            share_b=dup.other_share,
+            passages=dup.passages,
+            template_passages=dup.template_passages,
+        )
+        return cmp, batch_id
+
+    def compare(self, a_id: str, b_id: str, *, fresh: bool = False) -> Comparison:
+        """The aligned passages between two stored documents, template text marked separately: the evidence
+        stored with a's screening when it lists b (so the API, the pages and the report agree), else (or
+        with `fresh`) aligned afresh with the declared template text."""
+        if not fresh:
+            stored = self.stored_comparison(a_id, b_id)
+            if stored is not None:
+                return stored[0]
         from screening.duplication import classify_relation
         from screening.pipeline import align_texts
 

@@ -25,6 +25,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 from scipy import sparse
@@ -157,13 +158,13 @@ def _words(text: str) -> list[str]:
 
 def shingle_runs(
     a: DocFeatures, b: DocFeatures, a_ok: np.ndarray, b_ok: np.ndarray, params: DuplicationParams, *, min_words: int
-) -> tuple[list[Seg], list[tuple[int, int]], list[tuple[int, int]]]:
+) -> tuple[list[Seg], list[int], list[int]]:
     """Runs of shared shingles of at least `min_words` words (`strong` from min_passage_words on), and the
-    character spans of their matched shingles in each text (what the copied share counts)."""
+    positions of their matched shingles in each text (what the copied share counts)."""
     gap = params.max_gap
     out: list[Seg] = []
-    spans_a: list[tuple[int, int]] = []
-    spans_b: list[tuple[int, int]] = []
+    pos_a: list[int] = []
+    pos_b: list[int] = []
     for c in _merge_chains(_chains(a, b, a_ok, b_ok, gap), gap, other_gap=4 * gap + 10):
         s, e = a.shingle_span(c.i0, c.i1)
         os_, oe = b.shingle_span(c.j0, c.j1)
@@ -173,9 +174,9 @@ def shingle_runs(
         score = min(1.0, c.seeds / (c.i1 - c.i0 + 1))
         kind: MatchType = "identical" if _words(a.text[s:e]) == _words(b.text[os_:oe]) else "edited"
         out.append(Seg(s, e, os_, oe, kind, score, strong=words >= params.min_passage_words))
-        spans_a.extend(a.shingle_span(i, i) for i, _ in c.pairs)
-        spans_b.extend(b.shingle_span(j, j) for _, j in c.pairs)
-    return out, spans_a, spans_b
+        pos_a.extend(i for i, _ in c.pairs)
+        pos_b.extend(j for _, j in c.pairs)
+    return out, pos_a, pos_b
 
 
 # ---------------------------------------------------------------- seed: sentence pairs
@@ -184,54 +185,88 @@ def shingle_runs(
 def _chunk_terms(d: DocFeatures) -> tuple[np.ndarray, np.ndarray]:
     """Chunk number of each content token (-1 outside every chunk) and the token's lemma hash; cached."""
     cached = d.meta.get("_chunk_terms")
-    if cached is None:
-        starts = d.tok_start[d.content_pos] if len(d.content_pos) else np.zeros(0, dtype=np.int64)
-        rows = np.full(len(starts), -1, dtype=np.int64)
-        for ci, c in enumerate(d.chunks):
-            lo = int(np.searchsorted(starts, c.start, side="left"))
-            hi = int(np.searchsorted(starts, c.end, side="left"))
-            rows[lo:hi] = ci
-        hashes = np.fromiter((word_hash(w) for w in d.content_norms), dtype=np.uint64, count=len(d.content_norms))
-        cached = (rows, hashes)
-        d.meta["_chunk_terms"] = cached
-    return cached  # type: ignore[return-value]
+    if isinstance(cached, tuple):
+        return cached
+    starts = d.tok_start[d.content_pos] if len(d.content_pos) else np.zeros(0, dtype=np.int64)
+    c_start = np.fromiter((c.start for c in d.chunks), dtype=np.int64, count=len(d.chunks))
+    c_end = np.fromiter((c.end for c in d.chunks), dtype=np.int64, count=len(d.chunks))
+    rows = np.searchsorted(c_start, starts, side="right") - 1
+    inside = rows >= 0
+    inside[inside] = starts[inside] < c_end[rows[inside]]
+    rows = np.where(inside, rows, -1)
+    hashes = np.fromiter(map(word_hash, d.content_norms), dtype=np.uint64, count=len(d.content_norms))
+    d.meta["_chunk_terms"] = (rows, hashes)
+    return rows, hashes
 
 
-def sentence_scores(
+def _token_idf(d: DocFeatures, weights: TermWeights) -> np.ndarray:
+    """The weight of each content token's lemma under `weights` (looked up once per distinct lemma)."""
+    _, hashes = _chunk_terms(d)
+    _, first, inv = np.unique(hashes, return_index=True, return_inverse=True)
+    per_term = np.fromiter((weights.weight(d.content_norms[i]) for i in first.tolist()), dtype=np.float64)
+    return per_term[inv.ravel()]
+
+
+@dataclass(frozen=True)
+class _Bags:
+    """Each chunk's distinct lemmas (entries sorted by chunk): chunk number, lemma hash, tf-idf weight
+    (L2-normalised per chunk), and the number of distinct lemmas of each chunk."""
+
+    chunk: np.ndarray
+    term: np.ndarray
+    weight: np.ndarray
+    sizes: np.ndarray
+    ends: np.ndarray
+
+    def terms_of(self, ci: int) -> np.ndarray:
+        """The sorted distinct lemma hashes of chunk ci."""
+        end = int(self.ends[ci])
+        return self.term[end - int(self.sizes[ci]) : end]
+
+
+def _bags(d: DocFeatures, weights: TermWeights | None) -> _Bags:
+    """The chunks' lemma bags under `weights` (unweighted when None); cached for the last weights used."""
+    cached = d.meta.get("_bags")
+    if isinstance(cached, tuple) and cached[0] is weights:
+        return cast(_Bags, cached[1])
+    rows, hashes = _chunk_terms(d)
+    toks = np.flatnonzero(rows >= 0)
+    order = toks[np.lexsort((hashes[toks], rows[toks]))]
+    r, h = rows[order], hashes[order]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (r[1:] != r[:-1]) | (h[1:] != h[:-1])
+    starts = np.flatnonzero(new)
+    tf = np.diff(np.append(starts, len(order))).astype(np.float64)
+    chunk, term = r[starts], h[starts]
+    idf = _token_idf(d, weights)[order[starts]] if weights is not None else np.ones(len(starts))
+    w = tf * idf
+    norm = np.sqrt(np.bincount(chunk, weights=w * w, minlength=len(d.chunks)))
+    norm[norm == 0] = 1.0
+    sizes = np.bincount(chunk, minlength=len(d.chunks))
+    bags = _Bags(chunk, term, w / norm[chunk], sizes.astype(np.float64), np.cumsum(sizes))
+    d.meta["_bags"] = (weights, bags)
+    return bags
+
+
+def sentence_cosines(
     a: DocFeatures, b: DocFeatures, weights: TermWeights | None, *, a_skip: np.ndarray, b_skip: np.ndarray
-) -> tuple[sparse.csr_matrix, sparse.csr_matrix, np.ndarray, np.ndarray]:
-    """Tf-idf cosine and shared-lemma counts of every chunk pair of a and b (sparse, chunks of a × chunks
-    of b), and the distinct content lemmas of each chunk. Chunks marked in `*_skip` (template) are left out."""
-    rows_a, ha = _chunk_terms(a)
-    rows_b, hb = _chunk_terms(b)
-    keep_a = (rows_a >= 0) & ~a_skip[np.maximum(rows_a, 0)] if len(a.chunks) else np.zeros(len(rows_a), bool)
-    keep_b = (rows_b >= 0) & ~b_skip[np.maximum(rows_b, 0)] if len(b.chunks) else np.zeros(len(rows_b), bool)
-    vocab, inv = np.unique(np.concatenate([ha[keep_a], hb[keep_b]]), return_inverse=True)
-    n_a = int(keep_a.sum())
-    ia, ib = inv[:n_a], inv[n_a:]
-    idf = np.ones(len(vocab), dtype=np.float64)
-    if weights is not None and len(vocab):
-        norms = np.asarray(a.content_norms + b.content_norms, dtype=object)
-        first = np.zeros(len(vocab), dtype=np.int64)
-        toks = np.concatenate([np.flatnonzero(keep_a), len(a.content_norms) + np.flatnonzero(keep_b)])
-        first[inv[::-1]] = toks[::-1]  # any occurrence gives the lemma of the term
-        idf = np.fromiter((weights.weight(t) for t in norms[first]), dtype=np.float64, count=len(vocab))
+) -> sparse.csr_matrix:
+    """Tf-idf cosine of every chunk pair of a and b that shares a lemma (sparse, chunks of a × chunks of
+    b). Chunks marked in `*_skip` (template) are left out."""
+    ba, bb = _bags(a, weights), _bags(b, weights)
+    keep_a = ~a_skip[ba.chunk] if len(ba.chunk) else np.zeros(0, dtype=bool)
+    keep_b = ~b_skip[bb.chunk] if len(bb.chunk) else np.zeros(0, dtype=bool)
+    common = np.intersect1d(ba.term[keep_a], bb.term[keep_b])
 
-    def mats(rows: np.ndarray, cols: np.ndarray, n: int) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
-        tf = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, len(vocab)))
-        tf.sum_duplicates()
-        binary = tf.copy()
-        binary.data[:] = 1.0
-        w = tf.multiply(idf[None, :]).tocsr()
-        norm = np.sqrt(np.asarray(w.multiply(w).sum(axis=1)).ravel())
-        norm[norm == 0] = 1.0
-        return sparse.csr_matrix(sparse.diags(1.0 / norm) @ w), binary
+    def weighted(bags: _Bags, keep: np.ndarray, n: int) -> sparse.csr_matrix:
+        pos = np.searchsorted(common, bags.term) if len(common) else np.zeros(len(bags.term), dtype=np.int64)
+        sel = keep & (pos < len(common))
+        sel[sel] = common[pos[sel]] == bags.term[sel]
+        rows = bags.chunk[sel]
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))])
+        return sparse.csr_matrix((bags.weight[sel], pos[sel], indptr), shape=(n, len(common)))
 
-    wa, ba = mats(rows_a[keep_a], ia, len(a.chunks))
-    wb, bb = mats(rows_b[keep_b], ib, len(b.chunks))
-    cos = (wa @ wb.T).tocsr()
-    inter = (ba @ bb.T).tocsr()
-    return cos, inter, np.asarray(ba.sum(axis=1)).ravel(), np.asarray(bb.sum(axis=1)).ravel()
+    return (weighted(ba, keep_a, len(a.chunks)) @ weighted(bb, keep_b, len(b.chunks)).T).tocsr()
 
 
 def sentence_seeds(
@@ -246,18 +281,21 @@ def sentence_seeds(
     """Sentence (chunk) pairs whose tf-idf cosine >= sentence_cosine and lemma Dice >= sentence_dice."""
     if not len(a.chunks) or not len(b.chunks):
         return []
-    cos, inter, size_a, size_b = sentence_scores(a, b, weights, a_skip=a_skip, b_skip=b_skip)
+    cos = sentence_cosines(a, b, weights, a_skip=a_skip, b_skip=b_skip)
+    rows = np.repeat(np.arange(cos.shape[0]), np.diff(cos.indptr))
+    ok = cos.data >= params.sentence_cosine
+    rows, cols, cvals = rows[ok], cos.indices[ok], cos.data[ok]
+    if not len(rows):
+        return []
+    ba, bb = _bags(a, weights), _bags(b, weights)
     la, lb = chunk_language(a), chunk_language(b)
-    inter = inter.tocoo()
     out: list[Seg] = []
-    for i, j, n in zip(inter.row.tolist(), inter.col.tolist(), inter.data.tolist(), strict=True):
-        if size_a[i] < params.sentence_min_terms or size_b[j] < params.sentence_min_terms:
+    for i, j, c in zip(rows.tolist(), cols.tolist(), cvals.tolist(), strict=True):
+        size_a, size_b = int(ba.sizes[i]), int(bb.sizes[j])
+        if size_a < params.sentence_min_terms or size_b < params.sentence_min_terms:
             continue
-        dice = 2.0 * n / (size_a[i] + size_b[j])
-        if dice < params.sentence_dice:
-            continue
-        c = float(cos[i, j])
-        if c < params.sentence_cosine:
+        shared = len(np.intersect1d(ba.terms_of(i), bb.terms_of(j), assume_unique=True))
+        if 2.0 * shared / (size_a + size_b) < params.sentence_dice:
             continue
         ca, cb = a.chunks[i], b.chunks[j]
         kind: MatchType = "translated" if other_language(int(la[i]), int(lb[j])) else "paraphrase"
@@ -287,20 +325,29 @@ def chunk_language(d: DocFeatures) -> np.ndarray:
     chunk has at least 2 function words of its language and at most a fifth as many of the other.
     Regional languages are not recognised (see eval/RESULTS.md)."""
     cached = d.meta.get("_language")
-    if cached is None:
-        en = _english_stop_words()
-        out = np.full(len(d.chunks), -1, dtype=np.int8)
+    if isinstance(cached, np.ndarray):
+        return cached
+    en = _english_stop_words()
+    out = np.full(len(d.chunks), -1, dtype=np.int8)
+    # English function words are content tokens for the Indonesian analysis: a text with fewer than two
+    # of them has no English chunk, and its chunks are Indonesian when they hold two or more stop words
+    # (word tokens that are not content tokens), without reading every word again.
+    if sum(1 for w in d.content_norms if w in en) < 2:
+        rows, _ = _chunk_terms(d)
+        content = np.bincount(rows[rows >= 0], minlength=len(d.chunks))
+        words = np.fromiter((c.words for c in d.chunks), dtype=np.int64, count=len(d.chunks))
+        out[words - content >= 2] = 0
+    else:
         for ci in range(len(d.chunks)):
-            words = _words(d.chunk_text(ci))
-            n_id = sum(w in STOP_WORDS for w in words)
-            n_en = sum(w in en for w in words)
+            chunk_words = _words(d.chunk_text(ci))
+            n_id = sum(w in STOP_WORDS for w in chunk_words)
+            n_en = sum(w in en for w in chunk_words)
             if n_en >= 2 and 5 * n_id <= n_en:
                 out[ci] = 1
             elif n_id >= 2 and 5 * n_en <= n_id:
                 out[ci] = 0
-        cached = out
-        d.meta["_language"] = cached
-    return cached  # type: ignore[return-value]
+    d.meta["_language"] = out
+    return out
 
 
 def other_language(la: int, lb: int) -> bool:
@@ -451,13 +498,10 @@ def is_evidence(group: Sequence[Seg], a: DocFeatures, b: DocFeatures, params: Du
     if all(s.kind == "translated" for s in group):
         return big and units >= params.cluster_min_units
     if any(s.source in ("shingle", "sentence") for s in group):
-        # Two similar sentences of one form (budget, waiting times, stakeholders) are common between
-        # unrelated proposals: a short cluster needs one sentence that matches closely.
-        close = any(
-            s.source == "shingle" or (s.source == "sentence" and s.score >= params.sentence_strong_cosine)
-            for s in group
-        )
-        return big and units >= params.cluster_min_units and (close or units > params.cluster_min_units)
+        # A few similar sentences of one form (budget, waiting times, stakeholders) are common between
+        # unrelated proposals: a cluster of up to cluster_close_units sentences needs one that matches closely.
+        close = any(s.strong or (s.source == "sentence" and s.score >= params.sentence_strong_cosine) for s in group)
+        return big and units >= params.cluster_min_units and (close or units > params.cluster_close_units)
     words = min(a.words_between(a0, a1), b.words_between(b0, b1))
     return words >= params.paraphrase_min_passage_words and units >= 1
 
@@ -649,14 +693,23 @@ class PairMatch:
         )
 
 
-def _template_chars(d: DocFeatures, mask: np.ndarray) -> np.ndarray:
-    return covered((d.shingle_span(i, i) for i in np.flatnonzero(mask).tolist()), len(d.text))
+def _shingle_chars(d: DocFeatures, positions: np.ndarray) -> np.ndarray:
+    """Characters of the text covered by the shingles at these positions (a boolean mask, vectorised)."""
+    out = np.zeros(len(d.text) + 1, dtype=bool)
+    if len(positions) == 0 or len(d.content_pos) == 0:
+        return out
+    last = np.minimum(positions + d.n - 1, len(d.content_pos) - 1)
+    starts = d.tok_start[d.content_pos[positions]]
+    ends = d.tok_end[d.content_pos[last]]
+    diff = np.zeros(len(d.text) + 2, dtype=np.int64)
+    np.add.at(diff, starts, 1)
+    np.add.at(diff, ends, -1)
+    out[:] = np.cumsum(diff)[: len(d.text) + 1] > 0
+    return out
 
 
-def _matched(
-    d: DocFeatures, runs: Iterable[tuple[int, int]], segs: Iterable[tuple[int, int]], tmpl: np.ndarray
-) -> np.ndarray:
-    return covered([*runs, *segs], len(d.text)) & ~tmpl
+def _matched(d: DocFeatures, runs: list[int], segs: Iterable[tuple[int, int]], tmpl: np.ndarray) -> np.ndarray:
+    return (_shingle_chars(d, np.asarray(runs, dtype=np.int64)) | covered(segs, len(d.text))) & ~tmpl
 
 
 def align(
@@ -695,8 +748,8 @@ def align(
         in_b = [(s.other_start, s.other_end) for s in segs if s.match_type not in ("identical", "edited")]
         kept_a = covered(((p.start, p.end) for p in passages), len(a.text))
         kept_b = covered(((p.other_start, p.other_end) for p in passages), len(b.text))
-        matched_a = _matched(a, run_a, in_a, _template_chars(a, a_mask)) & kept_a
-        matched_b = _matched(b, run_b, in_b, _template_chars(b, b_mask)) & kept_b
+        matched_a = _matched(a, run_a, in_a, _shingle_chars(a, np.flatnonzero(a_mask))) & kept_a
+        matched_b = _matched(b, run_b, in_b, _shingle_chars(b, np.flatnonzero(b_mask))) & kept_b
     return PairMatch(a=a, b=b, passages=passages, template_passages=template, matched_a=matched_a, matched_b=matched_b)
 
 

@@ -6,8 +6,8 @@ Pipeline for a set of documents:
    template text are template, never evidence.
 2. `candidate_pairs`: chunk pairs whose non-template shingle sets have Jaccard >= candidate_jaccard
    (exact, from a sparse chunk × shingle matrix) plus dense nearest neighbours of chunk embeddings.
-3. `align`: seed-and-extend over shared shingles gives lexical passages (identical / edited);
-   chunk pairs with high embedding cosine that no lexical passage covers give paraphrase passages.
+3. `align` (screening/alignment.py): seeds (shingle runs, sentence pairs, embeddings, translations),
+   clustered by gaps in both texts, filtered and merged: one passage per copied span, with its segments.
 4. `classify_relation`: declared replication, same instansi, another region, or template only.
 """
 

@@ -67,6 +67,7 @@ class DuplicationParams(_Strict):
     extend_max_ratio: float = Field(2.0, ge=1)
     summary_ratio: float = Field(3.0, ge=1)
     cluster_min_units: int = Field(2, ge=1)
+    cluster_close_units: int = Field(2, ge=1)
     cluster_min_chars: int = Field(150, ge=0)
     merge_gap_chars: int = Field(1500, ge=0)
     merge_other_gap_chars: int = Field(4000, ge=0)

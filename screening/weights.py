@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from functools import cached_property
+from typing import cast
 
 import numpy as np
 
@@ -24,10 +25,15 @@ class ShingleSet(frozenset[int]):
 
 
 def template_mask(d: DocFeatures, boiler: AbstractSet[int]) -> np.ndarray:
-    """True where a shingle of `d` is template text."""
+    """True where a shingle of `d` is template text (cached on the document for the last template set)."""
     if not boiler or len(d.shingles) == 0:
         return np.zeros(len(d.shingles), dtype=bool)
-    return np.isin(d.shingles, shingle_array(boiler))
+    cached = d.meta.get("_template_mask")
+    if isinstance(cached, tuple) and cached[0] is boiler:
+        return cast(np.ndarray, cached[1])
+    mask = np.isin(d.shingles, shingle_array(boiler))
+    d.meta["_template_mask"] = (boiler, mask)
+    return mask
 
 
 def chunk_template_share(d: DocFeatures, mask: np.ndarray) -> np.ndarray:

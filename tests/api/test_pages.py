@@ -713,3 +713,23 @@ def test_flag_labels() -> None:
 def test_pages_are_not_in_the_openapi_schema(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert not any(p in paths for p in ("/", "/masuk", "/batch/{batch_id}", "/bandingkan", "/arsip"))
+
+
+def test_api_comparison_shows_the_stored_evidence_and_a_fresh_one_agrees(
+    client: TestClient, keys: Keys, service: Saring, batch_id: str
+) -> None:
+    stored = service.stored_comparison(COPY, SOURCE)
+    assert stored is not None
+    r = client.get("/api/v1/compare", params={"a": COPY, "b": SOURCE}, headers=auth(keys["judge"]))
+    assert r.status_code == 200
+    body = r.json()
+    assert [p["start"] for p in body["passages"]] == [p.start for p in stored[0].passages]
+    assert body["share_a"] == stored[0].share_a
+    # aligned afresh with the same parameters, the copied passages are the same in this text; the other
+    # side's extent may differ where the batch's own template statistics (not known afresh) changed a part
+    fresh = service.compare(COPY, SOURCE, fresh=True)
+    key = [(p.start, p.end, p.match_type) for p in stored[0].passages]
+    assert [(p.start, p.end, p.match_type) for p in fresh.passages] == key
+    for p, q in zip(fresh.passages, stored[0].passages, strict=True):
+        assert p.segments and all(p.start <= s.start < s.end <= p.end for s in p.segments)
+        assert min(p.other_end, q.other_end) - max(p.other_start, q.other_start) >= 0.7 * (q.other_end - q.other_start)
