@@ -54,6 +54,8 @@ class Seg:
     """Evidence on its own (a shingle run of min_passage_words words, a very close paraphrase)."""
     source: str = "shingle"
     """Which seeding made it: shingle, sentence (tf-idf + Dice), embedding or translation."""
+    support: float = 1.0
+    """For embedding seeds: the IDF-weighted share of content lemmas the two sentences share."""
 
     @property
     def a_len(self) -> int:
@@ -382,7 +384,8 @@ def embedding_seeds(
         bi = int(best[ai])
         if ca.words < params.paraphrase_min_words:
             continue
-        if support(a.chunk_terms(ai), b.chunk_terms(bi), weights) < params.paraphrase_min_overlap:
+        shared = support(a.chunk_terms(ai), b.chunk_terms(bi), weights)
+        if shared < params.paraphrase_min_overlap:
             continue
         cb = b.chunks[bi]
         score = float(sims[ai, bi])
@@ -396,6 +399,7 @@ def embedding_seeds(
                 score,
                 strong=score >= params.paraphrase_strong_cosine,
                 source="embedding",
+                support=shared,
             )
         )
     if (la == 1).any() or (lb == 1).any():
@@ -569,8 +573,18 @@ def resolve(
     return sorted(kept, key=lambda g: _extent(g)[0])
 
 
+def _clip(lo: int, hi: int, taken: Sequence[tuple[int, int]]) -> tuple[int, int, int]:
+    """A span trimmed where it starts or ends inside taken spans, and how much of it still overlaps them."""
+    for t0, t1 in taken:
+        if t0 <= lo < t1:
+            lo = t1
+        if t0 < hi <= t1:
+            hi = t0
+    return lo, hi, sum(max(0, min(hi, t1) - max(lo, t0)) for t0, t1 in taken)
+
+
 def _segments(group: Sequence[Seg]) -> list[Seg]:
-    """The group's seeds without overlaps in the first text: the more exact kind wins (shingle runs over
+    """The group's seeds without overlaps in either text: the more exact kind wins (shingle runs over
     sentence pairs over embeddings); a seed mostly covered by better ones is dropped, else trimmed."""
     taken: list[Seg] = []
 
@@ -578,16 +592,11 @@ def _segments(group: Sequence[Seg]) -> list[Seg]:
         return (_PRIORITY[s.kind] if s.source == "shingle" else 10 + _PRIORITY[s.kind], s.a0)
 
     for s in sorted(group, key=rank):
-        a0, a1 = s.a0, s.a1
-        for t in taken:
-            if t.a0 <= a0 < t.a1:
-                a0 = t.a1
-            if t.a0 < a1 <= t.a1:
-                a1 = t.a0
-        inside = sum(max(0, min(a1, t.a1) - max(a0, t.a0)) for t in taken)
-        if a1 - a0 < 0.5 * s.a_len or inside > 0:
+        a0, a1, a_in = _clip(s.a0, s.a1, [(t.a0, t.a1) for t in taken])
+        b0, b1, b_in = _clip(s.b0, s.b1, [(t.b0, t.b1) for t in taken])
+        if a1 - a0 < 0.5 * s.a_len or b1 - b0 < 0.5 * s.b_len or a_in > 0 or b_in > 0:
             continue
-        taken.append(Seg(a0, a1, s.b0, s.b1, s.kind, s.score, s.strong, s.source))
+        taken.append(Seg(a0, a1, b0, b1, s.kind, s.score, s.strong, s.source))
     return sorted(taken, key=lambda s: s.a0)
 
 
