@@ -54,8 +54,6 @@ class Seg:
     """Evidence on its own (a shingle run of min_passage_words words, a very close paraphrase)."""
     source: str = "shingle"
     """Which seeding made it: shingle, sentence (tf-idf + Dice), embedding or translation."""
-    support: float = 1.0
-    """For embedding seeds: the IDF-weighted share of content lemmas the two sentences share."""
 
     @property
     def a_len(self) -> int:
@@ -384,8 +382,7 @@ def embedding_seeds(
         bi = int(best[ai])
         if ca.words < params.paraphrase_min_words:
             continue
-        shared = support(a.chunk_terms(ai), b.chunk_terms(bi), weights)
-        if shared < params.paraphrase_min_overlap:
+        if support(a.chunk_terms(ai), b.chunk_terms(bi), weights) < params.paraphrase_min_overlap:
             continue
         cb = b.chunks[bi]
         score = float(sims[ai, bi])
@@ -399,7 +396,6 @@ def embedding_seeds(
                 score,
                 strong=score >= params.paraphrase_strong_cosine,
                 source="embedding",
-                support=shared,
             )
         )
     if (la == 1).any() or (lb == 1).any():
