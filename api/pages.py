@@ -530,11 +530,6 @@ def _excerpt(text: str, start: int, end: int, limit: int = 160) -> str:
     return piece if len(piece) <= limit else piece[: limit - 1].rstrip() + "…"
 
 
-def stored_comparison(saring: Saring, a: str, b: str) -> tuple[Comparison, str | None] | None:
-    """The evidence saved with a's latest screening against b, and a's batch id (`Saring.stored_comparison`)."""
-    return saring.stored_comparison(a, b)
-
-
 @router.get("/bandingkan", response_class=HTMLResponse)
 def compare_page(
     request: Request,
@@ -552,7 +547,7 @@ def compare_page(
     a, b = a.strip(), b.strip()
     if not a or not b:
         return render(request, "compare.html.j2", who, view=None, a=a, b=b)
-    stored = None if ulang else stored_comparison(saring, a, b)
+    stored = None if ulang else saring.stored_comparison(a, b)
     if stored is not None:
         cmp, batch_id = stored
     else:

@@ -7,13 +7,13 @@ variant):
    Dice coefficient on content lemmas both reach a threshold (reworded sentences, `paraphrase`); sentence
    pairs with a high embedding cosine and some lexical support (`paraphrase`); and sentence pairs in two
    different languages with a high multilingual embedding cosine (`translated`). Template text never seeds.
-2. **extend**: seeds are clustered by their gaps, alternately in each text, until stable; the gap allowed
-   in a text grows with how much longer the cluster is there than in the other text (summaries).
+2. **extend**: seeds are clustered by their gaps, alternately in each text, until stable.
 3. **filter**: a cluster is a passage when it has enough evidence (a long shingle run, or several
    sentence-level seeds over enough characters, or a long or very close paraphrase).
 4. **merge**: passages close in *both* texts are merged, repeatedly, so that one copied span that was
-   reordered or partly rewritten is one passage; overlapping passages are resolved so that none overlap
-   or nest. Each passage keeps its parts as `segments`.
+   reordered or partly rewritten is one passage (a passage much longer in one text than in the other, a
+   summary, widens that text's gap); overlapping passages are resolved so that none overlap or nest. Each
+   passage keeps its parts as `segments`.
 
 The sentence units are the embedding chunks of `models.text.chunk_spans` (sentences, short ones merged).
 """
@@ -74,9 +74,12 @@ class _Chain:
     j0: int
     j1: int
     jlast: int
-    seeds: int
     pairs: list[tuple[int, int]] = field(default_factory=list)
     """The seed positions (i in a, j in b) of the chain."""
+
+    @property
+    def seeds(self) -> int:
+        return len(self.pairs)
 
 
 def _chains(a: DocFeatures, b: DocFeatures, a_ok: np.ndarray, b_ok: np.ndarray, gap: int) -> list[_Chain]:
@@ -111,12 +114,11 @@ def _chains(a: DocFeatures, b: DocFeatures, a_ok: np.ndarray, b_ok: np.ndarray, 
             if best_j >= 0:
                 c.i1, c.jlast = i, best_j
                 c.j0, c.j1 = min(c.j0, best_j), max(c.j1, best_j)
-                c.seeds += 1
                 c.pairs.append((i, best_j))
                 extended = True
         if not extended:
             for j in js[:4]:
-                c = _Chain(i, i, j, j, j, 1, [(i, j)])
+                c = _Chain(i, i, j, j, j, [(i, j)])
                 chains.append(c)
                 active.append(c)
     return _suppress(chains)
@@ -145,10 +147,9 @@ def _merge_chains(chains: list[_Chain], gap: int, other_gap: int) -> list[_Chain
                 p.i1 = max(p.i1, c.i1)
                 p.j0 = min(p.j0, c.j0)
                 p.j1 = max(p.j1, c.j1)
-                p.seeds += c.seeds
                 p.pairs.extend(c.pairs)
                 continue
-        out.append(_Chain(c.i0, c.i1, c.j0, c.j1, c.jlast, c.seeds, list(c.pairs)))
+        out.append(_Chain(c.i0, c.i1, c.j0, c.j1, c.jlast, list(c.pairs)))
     return out
 
 
@@ -511,7 +512,7 @@ def is_evidence(group: Sequence[Seg], a: DocFeatures, b: DocFeatures, params: Du
 
 def merge_close(groups: list[list[Seg]], params: DuplicationParams) -> list[list[Seg]]:
     """Merge passages that lie close in both texts (within merge_gap_chars in the first, within
-    merge_other_gap_chars in the second, widened by the extension's ratio), until stable."""
+    merge_other_gap_chars in the second, widened for summaries by `_widening`), until stable."""
     groups = [list(g) for g in groups]
     changed = True
     while changed and len(groups) > 1:
@@ -559,8 +560,7 @@ def resolve(
         rest = [s for s in g if not any(_overlaps((s.a0, s.a1, s.b0, s.b1), k) for k in boxes)]
         if not rest:
             continue
-        parts = [c for c in cluster(rest, gap=params.extend_gap_chars)]
-        parts = [c for c in parts if is_evidence(c, a, b, params)]
+        parts = [c for c in cluster(rest, gap=params.extend_gap_chars) if is_evidence(c, a, b, params)]
         for c in resolve(parts, a, b, params, depth=depth + 1):
             cbox = _extent(c)
             if not any(_overlaps(cbox, k) for k in boxes):

@@ -16,7 +16,7 @@ from urllib.parse import quote
 import pytest
 from fastapi.testclient import TestClient
 
-from api.pages import compare_view, flag_label, stored_comparison
+from api.pages import compare_view, flag_label
 from saring.service import Saring
 from screening.proposal import Proposal
 from screening.render import other_extent, segment_parts
@@ -406,9 +406,9 @@ def test_comparison_recomputes_when_asked_or_without_stored_evidence(
 
 
 def test_stored_comparison_needs_a_result_that_names_the_other(service: Saring, batch_id: str) -> None:
-    assert stored_comparison(service, COPY, SOURCE) is not None
-    assert stored_comparison(service, COPY, "arsip-tidak-ada") is None
-    assert stored_comparison(service, "arsip-017", COPY) is None
+    assert service.stored_comparison(COPY, SOURCE) is not None
+    assert service.stored_comparison(COPY, "arsip-tidak-ada") is None
+    assert service.stored_comparison("arsip-017", COPY) is None
 
 
 def test_compare_view_numbers_twins_and_greys_templates() -> None:
