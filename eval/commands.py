@@ -235,12 +235,15 @@ def calibrate_aligner(
 ) -> None:
     """Sweep the aligner's parameters on the PAN dev corpus, choosing on one half and scoring the other."""
     from eval.calibrate import half_markdown, half_sweeps, prepare_pan_full
-    from eval.pairs import load_pairs, prepare, same_form_false_reports
+    from eval.pairs import load_pairs, prepare, prepare_same_form, same_form_reports
 
     params = parameters()
     emb = embedder()
-    sweeps = half_sweeps(prepare_pan_full(params, emb), prepare(load_pairs("dev"), params=params, embedder=emb), params)
-    same_form = same_form_false_reports(params, emb)
+    sf = prepare_same_form(params, emb)
+    sweeps = half_sweeps(
+        prepare_pan_full(params, emb), prepare(load_pairs("dev"), params=params, embedder=emb), params, sf
+    )
+    same_form = same_form_reports(sf, params)
     t = Table(title="Aligner parameters on the PAN dev halves")
     for col in ("parameter", "shipped", "chosen on A", "held-out B", "chosen on B", "held-out A"):
         t.add_column(col)

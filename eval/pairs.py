@@ -652,10 +652,15 @@ def cosine_pairs(prepared: Sequence[Prepared]) -> np.ndarray:
     )
 
 
-def same_form_false_reports(params: Parameters, embedder: Embedder | None) -> dict[str, Any]:
-    """The sample archive screened against itself: every pair of its entries (distinct innovations of one
-    form, many on the same topics) aligned as a batch would align them; a reported pair is a false claim
-    unless the two entries are the same instansi's resubmission."""
+@dataclass
+class SameForm:
+    """The sample archive's entries, analysed and embedded once (what sweeps reuse)."""
+
+    entries: list[Proposal]
+    docs: list[DocFeatures]
+
+
+def prepare_same_form(params: Parameters, embedder: Embedder | None) -> SameForm:
     entries = [
         Proposal.model_validate_json(line)
         for line in (REPO / "corpus" / "sample" / "archive.jsonl").read_text(encoding="utf-8").splitlines()
@@ -664,11 +669,18 @@ def same_form_false_reports(params: Parameters, embedder: Embedder | None) -> di
     docs = [analyse(f"arsip:{e.id}", e.text, params) for e in entries]
     if embedder is not None:
         embed_features(docs, embedder, NullProgress())
-    boiler = boilerplate_shingles(docs, params=params.duplication, declared=declared_template_shingles(params))
-    weights = term_weights(docs)
+    return SameForm(entries, docs)
+
+
+def same_form_reports(sf: SameForm, params: Parameters) -> dict[str, Any]:
+    """The sample archive screened against itself: every pair of its entries (distinct innovations of one
+    form, many on the same topics) aligned as a batch would align them; a reported pair is a false claim
+    unless the two entries are the same instansi's resubmission."""
+    boiler = boilerplate_shingles(sf.docs, params=params.duplication, declared=declared_template_shingles(params))
+    weights = term_weights(sf.docs)
     reported: list[str] = []
     pairs = 0
-    for (e1, d1), (e2, d2) in itertools.combinations(zip(entries, docs, strict=True), 2):
+    for (e1, d1), (e2, d2) in itertools.combinations(zip(sf.entries, sf.docs, strict=True), 2):
         pairs += 1
         m = align(d1, d2, params=params.duplication, boiler=boiler, weights=weights)
         if is_reportable(m, params.duplication) and classify_relation(e1, e2, m) == "other_region":
@@ -679,3 +691,8 @@ def same_form_false_reports(params: Parameters, embedder: Embedder | None) -> di
         "rate": len(reported) / pairs if pairs else 0.0,
         "examples": reported,
     }
+
+
+def same_form_false_reports(params: Parameters, embedder: Embedder | None) -> dict[str, Any]:
+    """`same_form_reports` on the sample archive, prepared here."""
+    return same_form_reports(prepare_same_form(params, embedder), params)

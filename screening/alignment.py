@@ -383,7 +383,8 @@ def embedding_seeds(
         bi = int(best[ai])
         if ca.words < params.paraphrase_min_words:
             continue
-        if support(a.chunk_terms(ai), b.chunk_terms(bi), weights) < params.paraphrase_min_overlap:
+        sup = support(a.chunk_terms(ai), b.chunk_terms(bi), weights)
+        if sup < params.paraphrase_min_overlap:
             continue
         cb = b.chunks[bi]
         score = float(sims[ai, bi])
@@ -395,7 +396,9 @@ def embedding_seeds(
                 cb.end,
                 "translated" if other_language(int(la[ai]), int(lb[bi])) else "paraphrase",
                 score,
-                strong=score >= params.paraphrase_strong_cosine,
+                # A near-verbatim rewrite of one sentence keeps most of its words; two stock sentences of
+                # one form ("Pemangku kepentingan meliputi ...") reach the cosine with other words.
+                strong=score >= params.paraphrase_strong_cosine and sup >= params.paraphrase_strong_overlap,
                 source="embedding",
             )
         )
@@ -412,6 +415,73 @@ def embedding_seeds(
                 continue
             ca, cb = a.chunks[ai], b.chunks[bi]
             out.append(Seg(ca.start, ca.end, cb.start, cb.end, "translated", float(sims[ai, bi]), source="translation"))
+    return out
+
+
+def _sections(d: DocFeatures) -> np.ndarray:
+    """Section number of each chunk. Chunks cover every sentence except headings, so text between two
+    chunks is a heading that opens another section of the form."""
+    out = np.zeros(len(d.chunks), dtype=np.int64)
+    n = 0
+    for i in range(1, len(d.chunks)):
+        if d.text[d.chunks[i - 1].end : d.chunks[i].start].strip():
+            n += 1
+        out[i] = n
+    return out
+
+
+def chain_seeds(
+    a: DocFeatures,
+    b: DocFeatures,
+    params: DuplicationParams,
+    *,
+    a_skip: np.ndarray,
+    b_skip: np.ndarray,
+    runs: Sequence[Seg] = (),
+) -> list[Seg]:
+    """Rewritten paragraphs: at least chain_min_chunks consecutive chunks of a whose nearest chunks in b
+    follow each other too (each step forward by at most chain_max_step chunks), each with cosine >=
+    chain_cosine and on average >= chain_mean_cosine; strong seeds. Heavy rewrites (synonyms, slang to
+    formal) share too few lemmas for a sentence seed, but one chunk after another landing next to the
+    previous one's match among hundreds is not chance. A chain stays within one section on both sides
+    (proposals of one form put similar stock sentences in the same order of sections) and skips chunks
+    that shingle runs already cover (a verbatim copy would otherwise carry its neighbours)."""
+    if a.vectors is None or b.vectors is None or not len(a.chunks) or not len(b.chunks):
+        return []
+    sims = a.vectors @ b.vectors.T
+    sims[:, b_skip] = -2.0
+    best = np.argmax(sims, axis=1)
+    best_sim = sims[np.arange(len(best)), best]
+    ok = (best_sim >= params.chain_cosine) & ~a_skip
+    for ai, ch in enumerate(a.chunks):
+        if ok[ai] and sum(max(0, min(ch.end, r.a1) - max(ch.start, r.a0)) for r in runs) * 2 >= ch.end - ch.start:
+            ok[ai] = False
+    sec_a, sec_b = _sections(a), _sections(b)
+    la, lb = chunk_language(a), chunk_language(b)
+    out: list[Seg] = []
+
+    def flush(chain: list[int]) -> None:
+        if len(chain) < params.chain_min_chunks or float(np.mean(best_sim[chain])) < params.chain_mean_cosine:
+            return
+        for ai in chain:
+            bi = int(best[ai])
+            ca, cb = a.chunks[ai], b.chunks[bi]
+            kind: MatchType = "translated" if other_language(int(la[ai]), int(lb[bi])) else "paraphrase"
+            out.append(Seg(ca.start, ca.end, cb.start, cb.end, kind, float(best_sim[ai]), strong=True, source="chain"))
+
+    chain: list[int] = []
+    for ai in range(len(a.chunks)):
+        if not ok[ai]:
+            flush(chain)
+            chain = []
+            continue
+        if chain:
+            prev, bi, bp = chain[-1], int(best[ai]), int(best[chain[-1]])
+            if not (0 <= bi - bp <= params.chain_max_step and sec_a[ai] == sec_a[prev] and sec_b[bi] == sec_b[bp]):
+                flush(chain)
+                chain = []
+        chain.append(ai)
+    flush(chain)
     return out
 
 
@@ -504,7 +574,8 @@ def is_evidence(group: Sequence[Seg], a: DocFeatures, b: DocFeatures, params: Du
         close = any(s.strong or (s.source == "sentence" and s.score >= params.sentence_strong_cosine) for s in group)
         return big and units >= params.cluster_min_units and (close or units > params.cluster_close_units)
     words = min(a.words_between(a0, a1), b.words_between(b0, b1))
-    return words >= params.paraphrase_min_passage_words and units >= 1
+    # As for a lexical cluster without a close sentence: more than cluster_close_units sentences.
+    return words >= params.paraphrase_min_passage_words and units > params.cluster_close_units
 
 
 # ---------------------------------------------------------------- merge and resolve
@@ -735,6 +806,7 @@ def align(
         *runs,
         *sentence_seeds(a, b, weights, params, a_skip=a_skip, b_skip=b_skip),
         *embedding_seeds(a, b, weights, params, a_skip=a_skip, b_skip=b_skip),
+        *chain_seeds(a, b, params, a_skip=a_skip, b_skip=b_skip, runs=runs),
     ]
     groups = cluster(seeds, gap=params.extend_gap_chars)
     groups = [g for g in groups if is_evidence(g, a, b, params)]

@@ -52,6 +52,7 @@ class DuplicationParams(_Strict):
     paraphrase_min_passage_words: int = Field(40, ge=1)
     paraphrase_strong_cosine: float = Field(0.96, ge=0, le=1)
     paraphrase_min_overlap: float = Field(0.2, ge=0, le=1)
+    paraphrase_strong_overlap: float = Field(0.5, ge=0, le=1)
     boilerplate_df: float = Field(0.3, gt=0, le=1)
     boilerplate_min_docs: int = Field(4, ge=2)
     report_min_share: float = Field(0.05, ge=0, le=1)
@@ -71,6 +72,10 @@ class DuplicationParams(_Strict):
     cluster_min_chars: int = Field(150, ge=0)
     merge_gap_chars: int = Field(1500, ge=0)
     merge_other_gap_chars: int = Field(4000, ge=0)
+    chain_min_chunks: int = Field(4, ge=2)
+    chain_cosine: float = Field(0.86, ge=-1, le=1)
+    chain_mean_cosine: float = Field(0.9, ge=-1, le=1)
+    chain_max_step: int = Field(2, ge=0)
 
 
 class SimilarityParams(_Strict):

@@ -12,7 +12,7 @@ import pytest
 
 from models.embedder import CachedEmbedder, Embedder, load_embedder
 from models.text import sentences
-from screening.alignment import PairMatch, Seg, chunk_language, cluster, merge_close
+from screening.alignment import PairMatch, Seg, chunk_language, cluster, is_reportable, merge_close
 from screening.params import Parameters
 from screening.pipeline import align_texts
 from tests.conftest import shared_dir
@@ -68,7 +68,12 @@ def test_reordered_and_edited_paragraph_is_one_passage(seed_texts: list[str], pa
 
 @pytest.mark.parametrize(
     ("suspicious", "source"),
-    [("suspicious-document00001", "source-document00029"), ("suspicious-document00007", "source-document00027")],
+    [
+        ("suspicious-document00001", "source-document00029"),
+        ("suspicious-document00007", "source-document00027"),
+        # rewritten word for word (few shared lemmas): found by a chain of nearest sentences
+        ("suspicious-document00007", "source-document00009"),
+    ],
 )
 def test_human_rewrite_is_one_passage(
     plag_corpus_dir: Path, params: Parameters, embedder: Embedder, suspicious: str, source: str
@@ -92,6 +97,60 @@ def test_human_rewrite_is_one_passage(
     assert covered >= 0.6 * n
     assert p.other_end > so - b0 and p.other_start < so - b0 + sn
     assert p.match_type == "paraphrase"
+
+
+def test_heavy_rewrite_is_found_by_a_chain_of_nearest_sentences(
+    plag_corpus_dir: Path, params: Parameters, embedder: Embedder
+) -> None:
+    """A paragraph rewritten word for word ("Disiplin mereka terlalu ketat" -> "Hukum yang dianut terlalu
+    mempersulit") shares too few lemmas for sentence seeds; its sentences' nearest neighbours follow each
+    other in the source, which is what a chain seed detects. Without chains nothing is found."""
+    susp = (plag_corpus_dir / "suspicious-documents" / "suspicious-document00007.txt").read_text(encoding="utf-8")
+    src = (plag_corpus_dir / "source-documents" / "source-document00009.txt").read_text(encoding="utf-8")
+    o, n, so, sn = 461, 384, 1262, 381  # the simulated case of suspicious-document00007.xml
+    a, b = susp[: o + n + 1500], src[: so + sn + 1500]
+    no_chain = params.model_copy(
+        update={"duplication": params.duplication.model_copy(update={"chain_min_chunks": 1000})}
+    )
+    assert not [p for p in align_texts(a, b, params=no_chain, embedder=embedder).passages if p.end > o]
+    m = align_texts(a, b, params=params, embedder=embedder)
+    hits = [p for p in m.passages if p.end > o and p.start < o + n]
+    assert len(hits) == 1 and hits[0].match_type == "paraphrase"
+    assert min(hits[0].end, o + n) - max(hits[0].start, o) >= 0.8 * n
+    assert hits[0].other_start < so + sn and hits[0].other_end > so
+
+
+def _archive_texts() -> dict[str, str]:
+    from screening.proposal import Proposal
+
+    path = Path(__file__).resolve().parents[2] / "corpus" / "sample" / "archive.jsonl"
+    entries = [Proposal.model_validate_json(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    return {e.id: e.text for e in entries}
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        # "Pemangku kepentingan meliputi Dinas ..." in both: cosine 0.96 with other agencies named
+        ("arsip-007", "arsip-022"),
+        ("arsip-007", "arsip-040"),
+        # two rephrased stock sentences (start of the service, APBD budget) and nothing else
+        ("arsip-022", "arsip-027"),
+        # stock sentences of consecutive sections (adaptability, sustainability, stakeholders) in form order
+        ("arsip-007", "arsip-021"),
+        ("arsip-012", "arsip-021"),
+    ],
+)
+def test_stock_sentences_of_one_form_are_not_a_copy(
+    params: Parameters, embedder: Embedder, first: str, second: str
+) -> None:
+    """Distinct innovations of the sample archive (civil registry, sign language, complaints): the form's
+    stock sentences, rephrased, are not reported as copying."""
+    texts = _archive_texts()
+    m = align_texts(texts[first], texts[second], params=params, embedder=embedder, collection=())
+    assert not is_reportable(m, params.duplication), [
+        (p.match_type, texts[first][p.start : p.end][:80]) for p in m.passages
+    ]
 
 
 def _sts_rows(limit: int) -> list[tuple[str, str]]:
