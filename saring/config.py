@@ -26,6 +26,11 @@ class Settings(BaseSettings):
         None,
         description="A packaged model name (see `saring info`) or a local sentence-transformers directory.",
     )
+    model_dir: Path | None = Field(
+        None,
+        description="Where the embedding model built from the installed weights is kept (default: the user's "
+        "cache, ~/.cache/saring/models, shared by every data dir).",
+    )
     params: Path | None = Field(None, description="Parameters file; defaults to the bundled one.")
     embed_batch_size: int = Field(32, ge=1, le=1024)
     index_kind: Literal["auto", "flat", "hnsw"] = "auto"
@@ -36,10 +41,19 @@ class Settings(BaseSettings):
         description="Processes that screen a batch read from files (CLI) in parallel; 1: in the calling process.",
     )
     max_upload_mb: int = Field(200, ge=1, description="Largest accepted upload (API).")
+    max_proposal_kb: int = Field(
+        512, ge=1, description="Largest request body of one proposal sent to the API (the portal), in KiB."
+    )
+    max_proposal_words: int = Field(
+        20_000,
+        ge=100,
+        description="Most words one proposal sent to the API may have (the form's word limits add up to 3,600; "
+        "a larger text holds a core for minutes).",
+    )
     redis_url: str | None = Field(None, description="Redis URL for the job queue when several machines run workers.")
     log_level: str = "INFO"
 
-    @field_validator("data_dir", mode="before")
+    @field_validator("data_dir", "model_dir", mode="before")
     @classmethod
     def _expand(cls, v: Any) -> Any:
         return Path(v).expanduser() if isinstance(v, str | Path) else v

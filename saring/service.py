@@ -93,7 +93,12 @@ class Saring:
         """The configured embedding model (loaded once), caching vectors in the store."""
         with self._lock:
             if self._embedder is None:
-                inner: Embedder = load_embedder(self.model_name, batch_size=self.settings.embed_batch_size)
+                inner: Embedder = load_embedder(
+                    self.model_name,
+                    batch_size=self.settings.embed_batch_size,
+                    model_dir=self.settings.model_dir,
+                    step=lambda stage: log.info("embedding model: %s", stage),
+                )
                 self._embedder = CachedEmbedder(inner, self.store, memory_items=MEMORY_VECTORS)
             return self._embedder
 
@@ -382,7 +387,7 @@ class Saring:
         idx_path = self._index_path() if self._embedder is not None else None
         return {
             "saring_version": saring_version(),
-            "model": self.model_name,
+            "model": self._embedder.name if self._embedder else self.model_name,
             "embedding_dim": self._embedder.dim if self._embedder else None,
             "parameters_version": self.params.version,
             "parameters_file": str(self.settings.params or "bundled"),

@@ -50,7 +50,7 @@ class DuplicationParams(_Strict):
     paraphrase_cosine: float = Field(0.9, ge=-1, le=1)
     paraphrase_min_words: int = Field(8, ge=1)
     paraphrase_min_passage_words: int = Field(40, ge=1)
-    paraphrase_strong_cosine: float = Field(0.96, ge=0, le=1)
+    paraphrase_strong_cosine: float = Field(0.97, ge=0, le=1)
     paraphrase_min_overlap: float = Field(0.2, ge=0, le=1)
     paraphrase_strong_overlap: float = Field(0.5, ge=0, le=1)
     boilerplate_df: float = Field(0.3, gt=0, le=1)

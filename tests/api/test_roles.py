@@ -157,3 +157,25 @@ def test_archive_import_with_a_repeated_id_is_409_and_imports_nothing(
 def test_a_whole_proposal_gets_a_novelty_estimate(client: TestClient, keys: Keys, world: dict[str, Any]) -> None:
     r = client.get("/api/v1/proposals/usulan-2025-05/similar", headers=auth(keys["judge"]))
     assert r.status_code == 200 and isinstance(r.json()["novelty"], float)
+
+
+def test_an_oversized_portal_proposal_is_413_naming_the_limit(
+    client: TestClient, keys: Keys, world: dict[str, Any]
+) -> None:
+    """A proposal far beyond the form's word limits is refused before screening (it would hold a core for
+    minutes), by its word count and, before the body is even read, by its size."""
+    row = dict(world["rows"]["usulan-2025-05"])
+    para = row["bagian"]["latar_belakang"]
+    # three long sections (each within the schema's 100,000 characters), 21,000 words together
+    long = " ".join([para] * (7_000 // len(para.split()) + 1))
+    assert len(long) < 100_000
+    row["bagian"] = {**row["bagian"], "latar_belakang": long, "implementasi": long, "signifikansi": long}
+    r = client.post("/api/v1/proposals", json=row, headers=auth(keys["portal"]))
+    assert r.status_code == 413
+    assert "SARING_MAX_PROPOSAL_WORDS" in r.json()["detail"] and "20000" in r.json()["detail"]
+    row["bagian"] = {**row["bagian"], "latar_belakang": "a" * (600 * 1024)}
+    r = client.post("/api/v1/proposals", json=row, headers=auth(keys["portal"]))
+    assert r.status_code == 413 and "512 KiB (SARING_MAX_PROPOSAL_KB)" in r.json()["detail"]
+    # the stored proposal is untouched
+    own = client.get("/api/v1/proposals/usulan-2025-05", headers=auth(keys["judge"])).json()
+    assert own["instansi"] == world["rows"]["usulan-2025-05"]["instansi"]

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from models.embedder import DEFAULT_MODEL
 from saring.cli import app
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,7 +46,7 @@ def test_every_readable_file_is_screened_and_the_corrupt_pdf_is_reported(report:
     assert len(report["proposals"]) == 20
     assert [e["file"] for e in report["errors"]] == ["rusak.pdf"]
     assert "PDF" in report["errors"][0]["reason"]
-    assert report["parameters"]["version"] and report["model"] == "multilingual-e5-small-q4"
+    assert report["parameters"]["version"] and report["model"] == DEFAULT_MODEL
 
 
 def test_exact_copy_from_another_region(report: dict[str, Any]) -> None:
