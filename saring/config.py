@@ -33,7 +33,11 @@ class Settings(BaseSettings):
     )
     params: Path | None = Field(None, description="Parameters file; defaults to the bundled one.")
     embed_batch_size: int = Field(32, ge=1, le=1024)
-    index_kind: Literal["auto", "flat", "hnsw"] = "auto"
+    index_kind: Literal["auto", "flat", "hnsw"] = Field(
+        "auto",
+        description="Nearest-neighbour search of the archive index and of a batch's own chunks: auto (exact "
+        "below 250,000 archive / 100,000 batch chunks, HNSW above), flat (always exact) or hnsw.",
+    )
     screen_workers: int = Field(
         default_factory=lambda: min(os.cpu_count() or 1, 8),
         ge=1,

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from corpus.features_cache import fingerprint, load_features, save_features
-from corpus.index import ArchiveIndex, flat_search
+from corpus.index import ArchiveIndex, batch_search
 from corpus.store import ChunkRow, Store
 from models.embedder import DEFAULT_MODEL, CachedEmbedder, Embedder, load_embedder
 from saring.config import Settings
@@ -213,7 +213,7 @@ class Saring:
             embedder=self.embedder,
             params=self.params,
             progress=progress,
-            search_factory=flat_search,
+            search_factory=lambda vectors, refs: batch_search(vectors, refs, kind=self.settings.index_kind),
             today=today,
         )
 

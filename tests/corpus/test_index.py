@@ -259,3 +259,25 @@ def test_flat_search_finds_the_same_neighbours_as_numpy(n_queries: int) -> None:
         assert [r for r, _ in g] == [r for r, _ in w]
         assert [s for _, s in g] == pytest.approx([s for _, s in w], abs=1e-5)
     assert index_mod.flat_search(np.zeros((0, 64), np.float32), [])(q, 6) == [[] for _ in range(n_queries)]
+
+
+def test_batch_search_is_exact_below_the_threshold_and_hnsw_finds_near_copies_above() -> None:
+    """A batch's chunks: exact search for small batches; HNSW (forced here) still finds every chunk's
+    near copy (cosine >= 0.95, what a dense candidate needs) among 6,000 vectors."""
+    from corpus.index import batch_search, flat_search
+
+    rng = np.random.default_rng(3)
+    base = rng.normal(size=(3000, 384)).astype(np.float32)
+    base /= np.linalg.norm(base, axis=1, keepdims=True)
+    near = base + 0.15 * rng.normal(size=base.shape).astype(np.float32) / np.sqrt(384)
+    near /= np.linalg.norm(near, axis=1, keepdims=True)
+    vectors = np.concatenate([base, near])
+    refs = [("a" if i < 3000 else "b", i % 3000) for i in range(len(vectors))]
+    q = base[:200]
+    exact = flat_search(vectors, refs)(q, 3)
+    assert batch_search(vectors, refs)(q, 3) == exact  # below BATCH_HNSW_THRESHOLD: the exact search
+    approx = batch_search(vectors, refs, kind="hnsw")(q, 3)
+    for i, hits in enumerate(approx):
+        assert ("b", i) in {r for r, s in hits if s >= 0.95}
+    # the query itself and its near copy come first, as in the exact search (the rest is noise here)
+    assert [[r for r, _ in h[:2]] for h in approx] == [[r for r, _ in h[:2]] for h in exact]
