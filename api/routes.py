@@ -53,12 +53,26 @@ def _visible(p: Principal, instansi: str) -> bool:
     return p.owns(instansi)
 
 
+OTHER_INSTANSI = "proposal dari instansi lain"
+"""How a portal is told about another instansi's proposal (never its id, title or instansi)."""
+
+
 def _for_principal(result: ProposalPublic, p: Principal) -> ProposalPublic:
-    """Portal keys never see other documents' texts (only offsets into their own)."""
+    """Portal keys never see other documents' texts (only offsets into their own), and another instansi's
+    proposal is named only as "proposal dari instansi lain", in the findings and in the reasons (archive
+    entries are public past innovations and keep their names)."""
     if p.role != "portal":
         return result
-    for d in result.duplicates:
+    hidden: list[str] = []
+    for n, d in enumerate(result.duplicates, start=1):
         d.other_text = None
+        if d.other_source == "archive" or p.owns(d.other_instansi):
+            continue
+        hidden.extend(x for x in (d.other_judul, d.other_instansi, d.other_id) if x)
+        d.other_id, d.other_judul, d.other_instansi = f"lain-{n}", OTHER_INSTANSI, OTHER_INSTANSI
+    for r in result.reasons:
+        for x in sorted(set(hidden), key=len, reverse=True):  # longest first: a title may contain an id
+            r.message = r.message.replace(x, OTHER_INSTANSI)
     return result
 
 
@@ -139,7 +153,10 @@ def _batch_public(saring: SaringDep, batch_id: str) -> BatchPublic:
     tags=["proposals"],
     responses={
         **ERRORS,
-        409: {"model": ErrorPublic, "description": "The id belongs to another instansi."},
+        409: {
+            "model": ErrorPublic,
+            "description": "The id belongs to another instansi, or a secretariat batch has already screened it.",
+        },
         413: {
             "model": ErrorPublic,
             "description": "The request is larger than SARING_MAX_PROPOSAL_KB or the proposal has more words "
@@ -161,7 +178,19 @@ def create_proposal(body: ProposalCreate, saring: SaringDep, who: Submitters) ->
         )
     existing = saring.store.get_proposal(body.id)
     if existing is not None and normalise_name(existing.instansi) != normalise_name(body.instansi):
+        if who.role == "portal":  # as for reading: another instansi's proposal is not there for a portal
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND, f"proposal id {body.id!r} cannot be used by this instansi; choose another id"
+            )
         raise HTTPException(status.HTTP_409_CONFLICT, f"proposal id {body.id!r} is already used by another instansi")
+    screened = saring.store.get_result_with_batch(body.id)
+    if screened is not None and screened[1] is not None:
+        # The secretariat's finding stands: a portal re-submission must not replace a batch's result.
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            f"Usulan {body.id!r} sudah disaring sekretariat dalam batch {screened[1]}; portal tidak dapat "
+            "menggantinya. Hubungi sekretariat bila usulan perlu diperbarui.",
+        )
     result = saring.screen_one(body.to_proposal(source="portal"))
     return _for_principal(ProposalPublic(**result.model_dump()), who)
 

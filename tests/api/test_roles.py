@@ -103,10 +103,11 @@ def test_portal_cannot_submit_for_another_instansi(client: TestClient, keys: Key
 
 
 def test_portal_cannot_take_over_another_instansis_id(client: TestClient, keys: Keys, world: dict[str, Any]) -> None:
-    """Donggala's portal may not overwrite Palu's proposal by reusing its id."""
+    """Donggala's portal may not overwrite Palu's proposal by reusing its id, and is not told that the id
+    exists (404, as for reading another instansi's proposal)."""
     stolen = {**world["rows"]["usulan-2025-06"], "id": "usulan-2025-05"}
     r = client.post("/api/v1/proposals", json=stolen, headers=auth(keys["portal_other"]))
-    assert r.status_code == 409
+    assert r.status_code == 404 and "another instansi" not in r.json()["detail"]
     assert client.get("/api/v1/proposals/usulan-2025-05", headers=auth(keys["judge"])).json()["instansi"] == (
         "Pemerintah Kota Palu"
     )
@@ -179,3 +180,44 @@ def test_an_oversized_portal_proposal_is_413_naming_the_limit(
     # the stored proposal is untouched
     own = client.get("/api/v1/proposals/usulan-2025-05", headers=auth(keys["judge"])).json()
     assert own["instansi"] == world["rows"]["usulan-2025-05"]["instansi"]
+
+
+def test_portal_cannot_replace_a_proposal_a_batch_screened(
+    client: TestClient, keys: Keys, world: dict[str, Any]
+) -> None:
+    """Donggala's proposal was screened in the secretariat's batch: Donggala's portal sending it again gets a
+    409 with the reason in Indonesian, and the batch's result stays (issue 14)."""
+    judge = auth(keys["judge"])
+    before = client.get("/api/v1/proposals/usulan-2025-06", headers=judge).json()
+    r = client.post("/api/v1/proposals", json=world["rows"]["usulan-2025-06"], headers=auth(keys["portal_other"]))
+    assert r.status_code == 409
+    assert "sudah disaring sekretariat dalam batch" in r.json()["detail"] and world["batch"] in r.json()["detail"]
+    after = client.get("/api/v1/proposals/usulan-2025-06", headers=judge).json()
+    assert after == before
+
+
+def test_portal_sees_another_instansis_proposal_only_as_such(
+    client: TestClient, keys: Keys, world: dict[str, Any]
+) -> None:
+    """The secretariat screens Palu's proposal together with Donggala's copy of it. Palu's portal reads its
+    proposal: the finding is there, but neither the copy's id, title nor instansi, in the findings or in the
+    reasons; the judge sees them (issue 14)."""
+    rows = world["rows"]
+    body = "\n".join(json.dumps(rows[i], ensure_ascii=False) for i in ("usulan-2025-05", "usulan-2025-06"))
+    r = client.post(
+        "/api/v1/batches",
+        files={"file": ("dua-lagi.jsonl", body.encode(), "application/jsonl")},
+        headers=auth(keys["secretariat"]),
+    )
+    assert r.status_code == 202, r.text
+    judge = client.get("/api/v1/proposals/usulan-2025-05", headers=auth(keys["judge"])).json()
+    other = next(d for d in judge["duplicates"] if d["other_id"] == "usulan-2025-06")
+    secrets = [other["other_id"], other["other_judul"], other["other_instansi"]]
+    assert any(x in r["message"] for r in judge["reasons"] for x in secrets), "the judge's reasons name it"
+    portal = client.get("/api/v1/proposals/usulan-2025-05", headers=auth(keys["portal"]))
+    assert portal.status_code == 200
+    text = json.dumps(portal.json(), ensure_ascii=False)
+    assert not any(x in text for x in secrets)
+    masked = [d for d in portal.json()["duplicates"] if d["other_source"] == "batch"]
+    assert masked and all(d["other_instansi"] == "proposal dari instansi lain" for d in masked)
+    assert len(portal.json()["duplicates"]) == len(judge["duplicates"])
