@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request, Response, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api.pages import install as install_pages
@@ -22,6 +26,22 @@ from screening.errors import InputError
 log = logging.getLogger("saring.api")
 
 UPLOAD_PATHS = ("/api/v1/batches", "/api/v1/archive/files", "/halaman/unggah")
+ECHO_MAX = 200
+"""Characters of an invalid input echoed in a 422 response."""
+
+
+def _capped(error: Any) -> Any:
+    """A validation error with its `input` (and `ctx`) echoed at most ECHO_MAX characters long."""
+    e = dict(error)
+    if "input" in e:
+        text = e["input"] if isinstance(e["input"], str) else json.dumps(jsonable_encoder(e["input"]), default=str)
+        if len(text) > ECHO_MAX:
+            e["input"] = f"{text[:ECHO_MAX]}… ({len(text):,} characters, cut)"
+    if "ctx" in e:
+        e["ctx"] = {k: str(v)[:ECHO_MAX] for k, v in e["ctx"].items()}
+    return jsonable_encoder(e)
+
+
 PROPOSAL_PATH = "/api/v1/proposals"
 
 
@@ -89,6 +109,11 @@ def create_app(
     async def store_error(request: Request, exc: StoreError) -> JSONResponse:
         log.error("store error on %s: %s", request.url.path, exc)
         return JSONResponse({"detail": f"the store is unavailable: {exc}"}, status_code=503)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        """FastAPI's 422, with each echoed input cut to ECHO_MAX characters (a 10 MB field is not sent back)."""
+        return JSONResponse({"detail": [_capped(e) for e in exc.errors()]}, status_code=422)
 
     @app.exception_handler(InputError)
     async def input_error(request: Request, exc: InputError) -> JSONResponse:

@@ -733,3 +733,50 @@ def test_api_comparison_shows_the_stored_evidence_and_a_fresh_one_agrees(
     for p, q in zip(fresh.passages, stored[0].passages, strict=True):
         assert p.segments and all(p.start <= s.start < s.end <= p.end for s in p.segments)
         assert min(p.other_end, q.other_end) - max(p.other_start, q.other_start) >= 0.7 * (q.other_end - q.other_start)
+
+
+def test_security_headers_on_pages_and_api(browser: TestClient) -> None:
+    """Issue 14: pages may not be framed, sniffed or leak their address, and run only saring's own script."""
+    page = browser.get("/masuk")
+    api = browser.get("/healthz")
+    for r in (page, api):
+        assert r.headers["x-frame-options"] == "DENY"
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["referrer-policy"] == "same-origin"
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "form-action 'self'" in csp
+    # every script and stylesheet the page loads is its own (the policy would block any other)
+    assert all(src.startswith("/static/") for src in re.findall(r'<script[^>]*src="([^"]+)"', page.text))
+    assert all(h.startswith(("/static/", "data:")) for h in re.findall(r'<link[^>]*href="([^"]+)"', page.text))
+    assert "<script>" not in page.text
+
+
+def test_a_form_posted_from_another_site_is_refused(browser: TestClient, keys: Keys) -> None:
+    """Issue 14 (CSRF): a login or upload form posted from another origin is refused in Indonesian and sets
+    no cookie; the same origin (the test client's host) is accepted."""
+    evil = {"Origin": "https://contoh-jahat.example"}
+    r = browser.post("/masuk", data={"kunci": keys["judge"], "next": "/"}, headers=evil, follow_redirects=False)
+    assert r.status_code == 403 and "dikirim dari situs lain" in r.text
+    assert "set-cookie" not in r.headers
+    r = browser.post(
+        "/halaman/unggah",
+        files={"file": ("a.jsonl", jsonl("usulan-2025-05"), "application/jsonl")},
+        headers={"Referer": "https://contoh-jahat.example/form", "Authorization": f"Bearer {keys['secretariat']}"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 403
+    same = {"Origin": "http://testserver"}
+    r = browser.post("/masuk", data={"kunci": keys["judge"], "next": "/"}, headers=same, follow_redirects=False)
+    assert r.status_code == 303
+
+
+def test_invalid_input_is_not_echoed_whole(client: TestClient, keys: Keys) -> None:
+    """Issue 14: a 422 names the field and cuts the echoed value (a 150,000-character section comes back as
+    about 200 characters)."""
+    row = next(r for r in sample_batch() if r["id"] == "usulan-2025-05")
+    row = {**row, "bagian": {**row["bagian"], "latar_belakang": "kata " * 30_000}}
+    r = client.post("/api/v1/proposals", json=row, headers=auth(keys["portal"]))
+    assert r.status_code == 422
+    assert len(r.content) < 5_000
+    err = r.json()["detail"][0]
+    assert err["loc"][-1] == "latar_belakang" and "cut" in err["input"]
