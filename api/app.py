@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request, Response, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 
 from api.pages import install as install_pages
 from api.routes import router
@@ -73,7 +74,8 @@ def create_app(
             if worker:
                 worker.stop()
 
-    app = FastAPI(
+    # FastAPIOffline: /docs and /redoc from assets inside the installed package (no CDN; machines may be offline)
+    app: FastAPI = FastAPIOffline(
         title="saring",
         version=saring_version(),
         description="Pre-screening of KIPP innovation proposals: evidence for the panel, never a verdict.",

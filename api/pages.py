@@ -21,11 +21,13 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.deps import COOKIE, RunnerDep, SaringDep, get_principal
 from api.routes import summarise
@@ -647,6 +649,21 @@ async def _page_error(request: Request, exc: Exception) -> Response:
     return render(request, "error.html.j2", exc.who, status_code=exc.status_code, title=exc.title, message=exc.message)
 
 
+async def _unknown_page(request: Request, exc: Exception) -> Response:
+    """An unknown page address gets an Indonesian page; the JSON API keeps its JSON errors."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == status.HTTP_404_NOT_FOUND and not request.url.path.startswith(("/api/", "/static/")):
+        return render(
+            request,
+            "error.html.j2",
+            None,
+            status_code=status.HTTP_404_NOT_FOUND,
+            title="Halaman tidak ditemukan",
+            message=f"Alamat {request.url.path} tidak ada di saring. Kembali ke beranda atau periksa tautannya.",
+        )
+    return await http_exception_handler(request, exc)
+
+
 SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
@@ -701,3 +718,4 @@ def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(PageError, _page_error)
+    app.add_exception_handler(StarletteHTTPException, _unknown_page)

@@ -780,3 +780,26 @@ def test_invalid_input_is_not_echoed_whole(client: TestClient, keys: Keys) -> No
     assert len(r.content) < 5_000
     err = r.json()["detail"][0]
     assert err["loc"][-1] == "latar_belakang" and "cut" in err["input"]
+
+
+def test_api_docs_load_without_a_cdn(browser: TestClient) -> None:
+    """Issue 15: /docs and /redoc use assets served by saring itself (machines may be offline)."""
+    for path in ("/docs", "/redoc"):
+        r = browser.get(path)
+        assert r.status_code == 200
+        assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', r.text)
+        assert assets and all(a.startswith("/") and not a.startswith("//") for a in assets), assets
+        for a in assets:
+            assert browser.get(a).status_code == 200, a
+    assert browser.get("/openapi.json").json()["openapi"].startswith("3.")
+
+
+def test_unknown_page_is_an_indonesian_page_and_the_api_keeps_json(browser: TestClient, keys: Keys) -> None:
+    """Issue 15: an unknown page address answers with an HTML page in Indonesian, not JSON."""
+    r = browser.get("/halaman-yang-tidak-ada")
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert "Halaman tidak ditemukan" in r.text and "/halaman-yang-tidak-ada" in r.text
+    r = browser.get("/api/v1/tidak-ada", headers=auth(keys["judge"]))
+    assert r.status_code == 404 and r.headers["content-type"].startswith("application/json")
+    r = browser.get("/api/v1/proposals/tidak-ada", headers=auth(keys["judge"]))
+    assert r.status_code == 404 and "detail" in r.json()
