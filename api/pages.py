@@ -57,6 +57,7 @@ from screening.render import (
     segment_count,
     segment_parts,
     status_label,
+    when_filter,
 )
 from screening.results import Comparison, Duplicate, ProposalResult
 
@@ -71,7 +72,12 @@ COOKIE_MAX_AGE_S = 12 * 3600
 STAFF = ("admin", "secretariat", "judge")
 WRITERS = ("admin", "secretariat")
 ROLE_LABELS: dict[str, str] = {"admin": "Admin", "secretariat": "Sekretariat", "judge": "Juri", "portal": "Portal"}
-STATE_LABELS: dict[str, str] = {"queued": "Menunggu", "running": "Berjalan", "done": "Selesai", "failed": "Gagal"}
+STATE_LABELS: dict[str, str] = {
+    "queued": "Menunggu",
+    "running": "Sedang disaring",
+    "done": "Selesai",
+    "failed": "Gagal",
+}
 ARCHIVE_STATUS_LABELS: dict[str, str] = {"top99": "Top 99", "top45": "Top 45", "peserta": "Peserta"}
 KLASTER_LABELS: dict[str, str] = {
     "kementerian": "Kementerian",
@@ -102,7 +108,7 @@ def _templates() -> Jinja2Templates:
         loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True, trim_blocks=True, lstrip_blocks=True
     )
     t = Jinja2Templates(env=env)
-    t.env.filters.update(pct=fmt_pct, num=fmt_num, when=fmt_when, flag=flag_label)
+    t.env.filters.update(pct=fmt_pct, num=fmt_num, when=when_filter, flag=flag_label)
     t.env.globals.update(
         RECOMMENDATION_LABELS=RECOMMENDATION_LABELS,
         RELATION_LABELS=RELATION_LABELS,
@@ -131,7 +137,9 @@ def render(
     request: Request, name: str, who: Principal | None, *, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
     """A page from api/templates; every page gets the caller (`who`) for its header."""
-    resp = TEMPLATES.TemplateResponse(request, name, {"who": who, **context}, status_code=status_code)
+    saring = getattr(request.app.state, "saring", None)
+    zone = saring.settings.timezone if saring is not None else "WIB"
+    resp = TEMPLATES.TemplateResponse(request, name, {"who": who, "timezone": zone, **context}, status_code=status_code)
     resp.headers["Cache-Control"] = "no-store"
     return resp
 
@@ -252,21 +260,21 @@ def logout() -> Response:
 # ---------------------------------------------------------------- dashboard and batches
 
 
-def _batch_view(b: BatchInfo) -> dict[str, Any]:
+def _batch_view(b: BatchInfo, *, zone: str = "WIB") -> dict[str, Any]:
     failed = len(b.errors) + b.failed_items
     return {
         "b": b,
         "state": STATE_LABELS.get(b.state, b.state),
         "failed": failed,
         "percent": round(100 * b.done / b.total) if b.total else (100 if b.state == "done" else 0),
-        "created": fmt_when(b.created_at.isoformat(timespec="seconds")),
-        "finished": fmt_when(b.finished_at.isoformat(timespec="seconds")) if b.finished_at else None,
+        "created": fmt_when(b.created_at.isoformat(timespec="seconds"), zone=zone),
+        "finished": fmt_when(b.finished_at.isoformat(timespec="seconds"), zone=zone) if b.finished_at else None,
         "message": b.message or b.stage or "",
     }
 
 
 def _dashboard(request: Request, saring: Saring, who: Principal, *, status_code: int = 200, **ctx: Any) -> Response:
-    batches = [_batch_view(b) for b in saring.store.list_batches(limit=50)]
+    batches = [_batch_view(b, zone=saring.settings.timezone) for b in saring.store.list_batches(limit=50)]
     return render(
         request,
         "dashboard.html.j2",
@@ -426,7 +434,7 @@ def batch_page(request: Request, batch_id: str, saring: SaringDep, who: Staff, f
         request,
         "batch.html.j2",
         who,
-        batch=_batch_view(b),
+        batch=_batch_view(b, zone=saring.settings.timezone),
         exports=exports,
         item_errors=saring.store.batch_item_errors(batch_id),
         **_table_context(rows, f),

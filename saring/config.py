@@ -55,6 +55,10 @@ class Settings(BaseSettings):
         "a larger text holds a core for minutes).",
     )
     redis_url: str | None = Field(None, description="Redis URL for the job queue when several machines run workers.")
+    timezone: Literal["WIB", "WITA", "WIT"] = Field("WIB", description="Time zone of the times in pages and reports.")
+    csv_format: Literal["id", "international"] = Field(
+        "id", description="CSV reports: id (';' between fields, decimal comma) or international (',' and '.')."
+    )
     log_level: str = "INFO"
 
     @field_validator("data_dir", "model_dir", mode="before")

@@ -14,13 +14,14 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader
+from jinja2 import Environment, FileSystemLoader, pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -337,19 +338,35 @@ _MONTHS = (
 )
 
 
-def fmt_when(value: str | None) -> str:
-    """An ISO timestamp as Indonesian date and time (`2 Maret 2026 09.15 UTC+07:00`); other text as is."""
+TIME_ZONES: dict[str, int] = {"WIB": 7, "WITA": 8, "WIT": 9}
+"""Indonesia's time zones and their offsets from UTC (hours)."""
+
+
+def fmt_when(value: str | None, *, zone: str = "WIB") -> str:
+    """An ISO timestamp as an Indonesian date and time in `zone` (`2 Maret 2026 16.15 WIB`); a timestamp
+    without an offset is UTC (the store keeps UTC); other text as is."""
+    if zone not in TIME_ZONES:
+        raise ValueError(f"unknown time zone {zone!r}; use one of {', '.join(TIME_ZONES)}")
     if not value:
         return "–"
     try:
-        dt = datetime.fromisoformat(value)
+        when = datetime.fromisoformat(value)
     except ValueError:
         return value
-    out = f"{dt.day} {_MONTHS[dt.month - 1]} {dt.year} {dt:%H.%M}"
-    offset = dt.strftime("%z")
-    if offset:
-        out += f" UTC{offset[:3]}:{offset[3:]}"
-    return out
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    local = when.astimezone(timezone(timedelta(hours=TIME_ZONES[zone])))
+    return f"{local.day} {_MONTHS[local.month - 1]} {local.year} {local:%H.%M} {zone}"
+
+
+@pass_context
+def when_filter(ctx: Context, value: str | None) -> str:
+    """The `when` filter: in the zone the page sets (`timezone`), else the one the report's settings echo."""
+    zone = ctx.get("timezone")
+    if not zone:
+        report = ctx.get("report")
+        zone = (getattr(report, "settings", None) or {}).get("timezone")
+    return fmt_when(value, zone=zone or "WIB")
 
 
 def status_label(status: str | None) -> str:
@@ -371,12 +388,14 @@ def _similar_label(judul: str, instansi: str, tahun: int | None, status: str | N
 def summary_rows(report: Report) -> list[dict[str, object]]:
     """One flat row per proposal (keys of `SUMMARY_COLUMNS`), shared by CSV, XLSX and the web table.
 
-    `porsi_tertinggi` is the highest `share` (0..1) over all duplicates, None without duplicates;
-    `jumlah_duplikasi` counts all duplicate findings, template-only ones included.
+    `jumlah_duplikasi` counts the duplicate findings that are not template-only (relation `boilerplate`:
+    text many proposals of the form share), `porsi_tertinggi` is the highest `share` (0..1) among them,
+    None without any.
     """
     rows: list[dict[str, object]] = []
     for p in report.proposals:
         top = p.similar[0] if p.similar else None
+        real = [d for d in p.duplicates if d.relation != "boilerplate"]
         rows.append(
             {
                 "id": p.id,
@@ -388,8 +407,8 @@ def summary_rows(report: Report) -> list[dict[str, object]]:
                 "rekomendasi": RECOMMENDATION_LABELS.get(p.recommendation, p.recommendation),
                 "alasan": "; ".join(r.message for r in p.reasons),
                 "lengkap": "Ya" if p.completeness.complete else "Tidak",
-                "jumlah_duplikasi": len(p.duplicates),
-                "porsi_tertinggi": max((d.share for d in p.duplicates), default=None),
+                "jumlah_duplikasi": len(real),
+                "porsi_tertinggi": max((d.share for d in real), default=None),
                 "mirip_teratas": (
                     _similar_label(top.judul, top.instansi, top.tahun, top.status) or top.id if top else ""
                 ),
@@ -604,17 +623,34 @@ def _csv_cell(value: object) -> object:
     return value
 
 
-def write_csv(report: Report, path: Path) -> None:
-    """Write the summary (one row per proposal) as CSV, UTF-8 with BOM so Excel reads Indonesian text.
+CSV_FORMATS = ("id", "international")
+"""`id`: what spreadsheets set to Indonesian open directly (`;` between fields, decimal comma);
+`international`: `,` between fields, decimal point."""
 
-    Headers are the Indonesian labels of `SUMMARY_COLUMNS`; shares are fractions 0..1.
+
+def write_csv(report: Report, path: Path, *, csv_format: str | None = None) -> None:
+    """Write the summary (one row per proposal) as CSV, UTF-8 with BOM so spreadsheets read Indonesian text.
+
+    Headers are the Indonesian labels of `SUMMARY_COLUMNS`; shares are fractions 0..1. `csv_format`
+    (default: the report's `csv_format` setting, else `id`) is one of CSV_FORMATS.
     """
+    fmt = csv_format or (report.settings or {}).get("csv_format") or "id"
+    if fmt not in CSV_FORMATS:
+        raise ValueError(f"unknown CSV format {fmt!r}; use one of {', '.join(CSV_FORMATS)}")
+    indonesian = fmt == "id"
+
+    def cell(value: object) -> object:
+        value = _csv_cell(value)
+        if indonesian and isinstance(value, float):
+            return repr(value).replace(".", ",")
+        return value
+
     tmp = _atomic_target(path)
     with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
+        writer = csv.writer(fh, delimiter=";" if indonesian else ",")
         writer.writerow(list(SUMMARY_COLUMNS.values()))
         for row in summary_rows(report):
-            writer.writerow([_csv_cell(row[k]) for k in SUMMARY_COLUMNS])
+            writer.writerow([cell(row[k]) for k in SUMMARY_COLUMNS])
     os.replace(tmp, path)
 
 
@@ -870,7 +906,7 @@ def _env() -> Environment:
     )
     env.filters["pct"] = fmt_pct
     env.filters["num"] = fmt_num
-    env.filters["when"] = fmt_when
+    env.filters["when"] = when_filter
     env.globals.update(
         RECOMMENDATION_LABELS=RECOMMENDATION_LABELS,
         RELATION_LABELS=RELATION_LABELS,

@@ -7,12 +7,16 @@
   var poll = document.querySelector("[data-batch-poll]");
   if (poll) {
     var url = poll.getAttribute("data-batch-poll");
+    var labels = JSON.parse(poll.getAttribute("data-state-labels") || "{}");
     var set = function (sel, text) { var el = poll.querySelector(sel); if (el) el.textContent = text; };
     var tick = function () {
       fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
         .then(function (b) {
           if (b.state === "done" || b.state === "failed") { window.location.reload(); return; }
+          // the badge follows the batch (a page opened while it waited would otherwise say "Menunggu")
+          var badge = document.getElementById("batch-state");
+          if (badge && labels[b.state]) { badge.textContent = labels[b.state]; badge.className = "state state-" + b.state; }
           var pct = b.total ? Math.round((100 * b.done) / b.total) : 0;
           poll.querySelector("[data-progress-bar]").style.width = pct + "%";
           poll.querySelector("[role=progressbar]").setAttribute("aria-valuenow", b.done);

@@ -803,3 +803,9 @@ def test_unknown_page_is_an_indonesian_page_and_the_api_keeps_json(browser: Test
     assert r.status_code == 404 and r.headers["content-type"].startswith("application/json")
     r = browser.get("/api/v1/proposals/tidak-ada", headers=auth(keys["judge"]))
     assert r.status_code == 404 and "detail" in r.json()
+
+
+def test_pages_show_times_in_wib(browser: TestClient, keys: Keys, batch_id: str) -> None:
+    """Issue 15: upload and finish times in Indonesian time (WIB by default), never "UTC+00:00"."""
+    page = browser.get("/", headers=auth(keys["secretariat"])).text
+    assert re.search(r"\d{1,2} \w+ \d{4} \d{2}\.\d{2} WIB", page) and "UTC+" not in page

@@ -23,6 +23,7 @@ from screening.render import (
     render_html,
     summary_rows,
     write_csv,
+    write_html,
     write_json,
     write_report,
     write_xlsx,
@@ -331,7 +332,7 @@ def test_html_contains_everything(report: Report, html: str) -> None:
     for p in report.proposals:
         assert f'id="{anchor_id(p.id)}"' in html
         assert f'href="#{anchor_id(p.id)}"' in html
-    for needle in ("2 Maret 2026 09.15 UTC+07:00", "intfloat/multilingual-e5-small", "979", "2026.11.1", "<details"):
+    for needle in ("2 Maret 2026 09.15 WIB", "intfloat/multilingual-e5-small", "979", "2026.11.1", "<details"):
         assert needle in html
     assert "Indikasi duplikasi" in html and "Tidak lengkap" in html and "Perlu klarifikasi" in html
     assert "rusak.pdf" in html and "Berkas PDF rusak atau terenkripsi." in html
@@ -408,16 +409,36 @@ def test_summary_rows(report: Report) -> None:
 
 
 def test_csv(report: Report, tmp_path: Path) -> None:
+    """By default what Indonesian office spreadsheets open directly: BOM, `;` between fields, decimal commas
+    (issue 15); `international` keeps `,` and points."""
     path = tmp_path / "report.csv"
     write_csv(report, path)
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        rows = list(csv.DictReader(fh))
+        rows = list(csv.DictReader(fh, delimiter=";"))
     assert [r["ID"] for r in rows] == [p.id for p in report.proposals]
     assert rows[0]["Rekomendasi"] == "Indikasi duplikasi"
     assert rows[0]["Judul"] == "Lima Program Unggulan Bangka Barat"
+    assert rows[0]["Porsi tumpang tindih tertinggi"] == "0,087"
     assert rows[1]["Instansi"].startswith("'=")  # no formula injection
+    write_csv(report, path, csv_format="international")
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows[0]["Porsi tumpang tindih tertinggi"] == "0.087" and rows[0]["ID"] == report.proposals[0].id
+    with pytest.raises(ValueError, match="id, international"):
+        write_csv(report, path, csv_format="excel")
+
+
+def test_template_only_findings_are_not_counted(report: Report) -> None:
+    """`Jumlah temuan duplikasi` counts real findings only: a template-only overlap adds nothing (issue 15)."""
+    p = report.proposals[0]
+    template = p.duplicates[0].model_copy(update={"relation": "boilerplate", "share": 0.5, "other_id": "X-9"})
+    with_template = report.model_copy(
+        update={"proposals": [p.model_copy(update={"duplicates": [*p.duplicates, template]}), *report.proposals[1:]]}
+    )
+    row = summary_rows(with_template)[0]
+    assert row["jumlah_duplikasi"] == 1 and row["porsi_tertinggi"] == pytest.approx(0.087)
 
 
 def test_xlsx(report: Report, tmp_path: Path) -> None:
@@ -456,9 +477,20 @@ def test_xlsx(report: Report, tmp_path: Path) -> None:
 
 
 def test_fmt_when() -> None:
-    assert fmt_when("2026-03-02T09:15:00+07:00") == "2 Maret 2026 09.15 UTC+07:00"
-    assert fmt_when("2026-12-31T23:05:00") == "31 Desember 2026 23.05"
+    """Times in Indonesian time zones (issue 15): WIB by default; a time without an offset is UTC."""
+    assert fmt_when("2026-03-02T09:15:00+07:00") == "2 Maret 2026 09.15 WIB"
+    assert fmt_when("2026-03-02T09:15:00+07:00", zone="WITA") == "2 Maret 2026 10.15 WITA"
+    assert fmt_when("2026-03-02T02:15:00+00:00", zone="WIT") == "2 Maret 2026 11.15 WIT"
+    assert fmt_when("2026-12-31T23:05:00") == "1 Januari 2027 06.05 WIB"
     assert fmt_when("kemarin") == "kemarin" and fmt_when("") == "–"
+    with pytest.raises(ValueError, match="WIB, WITA, WIT"):
+        fmt_when("2026-03-02T09:15:00+07:00", zone="UTC")
+
+
+def test_report_times_follow_the_configured_zone(report: Report, tmp_path: Path) -> None:
+    wita = report.model_copy(update={"settings": {**report.settings, "timezone": "WITA"}})
+    write_html(wita, tmp_path / "r.html")
+    assert "2 Maret 2026 10.15 WITA" in (tmp_path / "r.html").read_text(encoding="utf-8")
 
 
 def test_flatten() -> None:
