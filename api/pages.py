@@ -30,7 +30,7 @@ from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.deps import COOKIE, RunnerDep, SaringDep, get_principal
-from api.routes import summarise
+from api.routes import summarise, unreadable_upload
 from api.schemas import ProposalSummary
 from corpus.store import BatchInfo
 from saring.auth import Principal, authenticate
@@ -337,6 +337,8 @@ async def upload(
         res = await run_in_threadpool(saring.read_bytes, name, bytes(data))
     except InputError as e:
         return fail(f"{e.file or name}: {e.reason_id}")
+    if not res.proposals:
+        return fail(unreadable_upload(name, res.errors))
     try:
         batch_id = await run_in_threadpool(
             runner.submit, res, name=nama.strip() or name, today=today, created_by=who.key_id

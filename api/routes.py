@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -30,7 +31,7 @@ from screening.errors import InputError
 from screening.proposal import normalise_name
 from screening.readers import SUPPORTED_EXTENSIONS
 from screening.render import write_csv, write_html, write_xlsx
-from screening.results import ProposalResult, Recommendation, Relation, Report
+from screening.results import FileError, ProposalResult, Recommendation, Relation, Report
 
 router = APIRouter(prefix="/api/v1")
 
@@ -74,6 +75,13 @@ def _for_principal(result: ProposalPublic, p: Principal) -> ProposalPublic:
         for x in sorted(set(hidden), key=len, reverse=True):  # longest first: a title may contain an id
             r.message = r.message.replace(x, OTHER_INSTANSI)
     return result
+
+
+def unreadable_upload(name: str, errors: Sequence[FileError]) -> str:
+    """Why an upload holds no readable proposal, in Indonesian (the first reasons, then how many more)."""
+    shown = "; ".join(f"{e.file}: {e.reason}" for e in errors[:5])
+    more = f" (dan {len(errors) - 5} berkas lain)" if len(errors) > 5 else ""
+    return f"{name}: tidak ada proposal yang dapat dibaca" + (f" — {shown}{more}" if shown else "")
 
 
 async def _read_upload(upload: UploadFile, *, limit_mb: int) -> tuple[str, bytes]:
@@ -288,6 +296,8 @@ async def create_batch(
         res = saring.read_bytes(fname, data)
     except InputError as e:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(e)) from None
+    if not res.proposals:  # nothing to screen: no batch (a green "0 / 0" would hide the reasons)
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, unreadable_upload(fname, res.errors))
     batch_id = runner.submit(res, name=name or fname, today=today, created_by=who.key_id)
     return _batch_public(saring, batch_id)
 

@@ -87,7 +87,12 @@ class JobRunner:
         if res.proposals:
             self._task(batch_id)
         else:
-            self.saring.store.finish_batch(batch_id, state="done", message="Tidak ada proposal yang dapat dibaca.")
+            reasons = "; ".join(f"{e.file}: {e.reason}" for e in res.errors[:3])
+            self.saring.store.finish_batch(
+                batch_id,
+                state="failed",
+                message="Tidak ada proposal yang dapat dibaca" + (f": {reasons}" if reasons else "."),
+            )
         return batch_id
 
     # ------------------------------------------------------------ work

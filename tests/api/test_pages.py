@@ -6,8 +6,10 @@ The browser flows (JavaScript, layout, printing) are in tests/e2e; these check w
 from __future__ import annotations
 
 import html
+import io
 import json
 import re
+import zipfile
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from typing import Any
@@ -230,16 +232,29 @@ def test_upload_problems_are_explained_in_indonesian(
     assert 'class="notice error"' in r.text, "the dashboard is shown again with the error"
 
 
-def test_an_unreadable_upload_becomes_a_batch_that_says_why(client: TestClient, keys: Keys) -> None:
+def test_an_unreadable_upload_is_refused_with_the_reason(client: TestClient, keys: Keys) -> None:
+    """Issue 14: an upload with nothing readable (a damaged ZIP, a ZIP that escapes its folder) creates no
+    green "Selesai 0 / 0" batch: the page says why, with a 400, and so does the API."""
+    before = len(client.get("/api/v1/batches", headers=auth(keys["secretariat"])).json())
     r = client.post(
         "/halaman/unggah",
         files={"berkas": ("rusak.zip", b"PK\x03\x04 bukan zip", "application/zip")},
         headers=auth(keys["secretariat"]),
     )
-    assert r.status_code == 200 and r.url.path.startswith("/batch/")
+    assert r.status_code == 400 and 'class="notice error"' in r.text
     page = text_of(r.text)
-    assert "Selesai" in page and "rusak.zip" in page
-    assert "Tidak ada usulan yang dapat disaring dari berkas ini." in page
+    assert "rusak.zip: tidak ada proposal yang dapat dibaca" in page
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("../../luar.txt", "Judul: Keluar folder\n\nRingkasan\nTeks.")
+    r = client.post(
+        "/api/v1/batches",
+        files={"file": ("jalan.zip", buf.getvalue(), "application/zip")},
+        headers=auth(keys["secretariat"]),
+    )
+    assert r.status_code == 400 and "tidak ada proposal yang dapat dibaca" in r.json()["detail"]
+    assert "luar.txt" in r.json()["detail"]
+    assert len(client.get("/api/v1/batches", headers=auth(keys["secretariat"])).json()) == before
 
 
 def test_upload_creates_a_batch_and_shows_it(client: TestClient, keys: Keys, batch_id: str) -> None:
