@@ -56,6 +56,7 @@ from screening.render import (
     parts_label,
     segment_count,
     segment_parts,
+    source_label,
     status_label,
     when_filter,
 )
@@ -116,6 +117,7 @@ def _templates() -> Jinja2Templates:
         SECTION_STATUS_LABELS=SECTION_STATUS_LABELS,
         SEVERITY_LABELS=SEVERITY_LABELS,
         SOURCE_LABELS=SOURCE_LABELS,
+        source_label=source_label,
         ROLE_LABELS=ROLE_LABELS,
         STATE_LABELS=STATE_LABELS,
         KLASTER_LABELS=KLASTER_LABELS,

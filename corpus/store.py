@@ -11,7 +11,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import wraps
@@ -896,6 +896,22 @@ class Store:
             total = s.scalar(counted) or 0
             rows = s.execute(q).all()
         return [(ProposalResult.model_validate(d), b) for d, b in rows], total
+
+    @_reconnecting
+    def screened_proposals_of_years(self, years: Iterable[int]) -> list[tuple[Proposal, str | None]]:
+        """Every screened proposal of these competition years, with the batch it was screened in (None: sent
+        through the portal): what a later wave of the same year is compared with."""
+        wanted = sorted(set(years))
+        if not wanted:
+            return []
+        with self.session() as s:
+            rows = s.execute(
+                select(ProposalRow.data, ResultRow.batch_id)
+                .join(ResultRow, ResultRow.proposal_id == ProposalRow.id)
+                .where(ProposalRow.tahun.in_(wanted))
+                .order_by(ProposalRow.id)
+            ).all()
+        return [(Proposal.model_validate(d), b) for d, b in rows]
 
     @_reconnecting
     def get_result_with_batch(self, id: str) -> tuple[ProposalResult, str | None] | None:

@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import secrets
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,8 @@ from huey.consumer import Consumer
 
 from saring.config import Settings
 from saring.service import Saring
-from screening.pipeline import Progress
+from screening.pipeline import BatchScreener, Progress
+from screening.proposal import Proposal
 from screening.readers import ReadResult
 
 log = logging.getLogger("saring.jobs")
@@ -100,6 +102,36 @@ class JobRunner:
     def _run_task(self, batch_id: str) -> None:
         self.run_batch(batch_id)
 
+    def _update_earlier(
+        self,
+        screener: BatchScreener,
+        linked: Sequence[str],
+        earlier: dict[str, tuple[Proposal, str]],
+        *,
+        batch_id: str,
+        ids: set[str],
+    ) -> None:
+        """Earlier proposals this batch overlaps are screened again with the batch beside them, so their pages
+        show the later copy too; each keeps the batch (or portal) it came from."""
+        for eid in linked:
+            try:
+                again = screener.screen(eid)
+            except Exception:
+                log.exception("batch %s: earlier proposal %s could not be screened again", batch_id, eid)
+                continue
+            for d in again.duplicates:
+                if d.other_id in ids:
+                    d.other_batch = batch_id
+                elif d.other_id in earlier:
+                    d.other_batch = earlier[d.other_id][1]
+            origin = earlier[eid][1]
+            self.saring.store.save_result(
+                again,
+                parameters_version=self.saring.params.version,
+                model=self.saring.embedder.name,
+                batch_id=None if origin == "portal" else origin,
+            )
+
     def run_batch(self, batch_id: str, *, progress: Progress | None = None) -> bool:
         """Screen the batch's pending proposals; False when another live worker holds it."""
         store = self.saring.store
@@ -113,8 +145,19 @@ class JobRunner:
             done = store.batch_done_ids(batch_id)
             log.info("batch %s: %d proposals, %d already screened", batch_id, len(proposals), len(done))
             beat = _StoreProgress(self, batch_id)
-            screener = self.saring.screener(proposals, progress=progress or beat, today=batch.today)
+            # Earlier waves: the same competition years' proposals already screened (other batches, the portal)
+            # are compared with this batch as if they were in it; only this batch's proposals are screened.
+            ids = {p.id for p in proposals}
+            earlier = {
+                p.id: (p, b or "portal")
+                for p, b in store.screened_proposals_of_years(p.tahun for p in proposals if p.tahun)
+                if p.id not in ids and b != batch_id
+            }
+            screener = self.saring.screener(
+                [*proposals, *(p for p, _ in earlier.values())], progress=progress or beat, today=batch.today
+            )
             store.set_batch_stage(batch_id, "Menyaring proposal")
+            linked: set[str] = set()
             for p in proposals:
                 if p.id in done:
                     continue
@@ -124,10 +167,15 @@ class JobRunner:
                     log.exception("batch %s: proposal %s failed", batch_id, p.id)
                     store.fail_item(batch_id, p.id, reason=f"Gagal disaring: {type(e).__name__}")
                 else:
+                    for d in result.duplicates:
+                        if d.other_id in earlier:
+                            d.other_batch = earlier[d.other_id][1]
+                            linked.add(d.other_id)
                     store.save_item_result(
                         batch_id, result, parameters_version=self.saring.params.version, model=self.saring.embedder.name
                     )
                 beat.advance()
+            self._update_earlier(screener, sorted(linked), earlier, batch_id=batch_id, ids=ids)
             store.finish_batch(batch_id, state="done")
             log.info("batch %s finished", batch_id)
             return True

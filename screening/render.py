@@ -51,6 +51,17 @@ SECTION_STATUS_LABELS: dict[str, str] = {
 }
 SEVERITY_LABELS: dict[str, str] = {"error": "Kesalahan", "warning": "Peringatan", "info": "Info"}
 SOURCE_LABELS: dict[str, str] = {"batch": "Proposal dalam batch ini", "archive": "Arsip inovasi terdahulu"}
+
+
+def source_label(d: Duplicate) -> str:
+    """Where the other document of a finding comes from; another wave names its batch (or the portal)."""
+    if d.other_batch == "portal":
+        return "Proposal tahun ini yang dikirim lewat portal"
+    if d.other_batch:
+        return f"Proposal tahun ini dari batch lain ({d.other_batch})"
+    return SOURCE_LABELS.get(d.other_source, d.other_source)
+
+
 STATUS_LABELS: dict[str, str] = {"top99": "Top 99", "top45": "Top 45"}
 
 SUMMARY_COLUMNS: dict[str, str] = {
@@ -439,7 +450,7 @@ def _duplicate_rows(report: Report) -> list[list[object]]:
                     d.other_judul,
                     d.other_instansi,
                     d.other_tahun,
-                    SOURCE_LABELS.get(d.other_source, d.other_source),
+                    source_label(d),
                     RELATION_LABELS.get(d.relation, d.relation),
                     MATCH_LABELS.get(d.match_type, d.match_type),
                     d.share,
@@ -914,6 +925,7 @@ def _env() -> Environment:
         SECTION_STATUS_LABELS=SECTION_STATUS_LABELS,
         SEVERITY_LABELS=SEVERITY_LABELS,
         SOURCE_LABELS=SOURCE_LABELS,
+        source_label=source_label,
         status_label=status_label,
         thousands=_thousands,
         match_types=match_types,

@@ -85,6 +85,11 @@ class Duplicate(BaseModel):
         default_factory=list, description="Overlap that is template text shared by many proposals (ignored)."
     )
     other_text: str | None = Field(None, description="The other document's text, for side-by-side views.")
+    other_batch: str | None = Field(
+        None,
+        description="For a proposal screened earlier (another wave of the same year): the batch it came from, "
+        "or 'portal' when it was sent through the portal.",
+    )
 
 
 class Similar(BaseModel):
