@@ -485,7 +485,35 @@ def proposal_page(request: Request, proposal_id: str, saring: SaringDep, who: St
         reasons=[(r, _evidence(p, r.evidence)) for r in p.reasons],
         dups=[(j, d) for j, d in dups if d.relation != "boilerplate"],
         template_dups=[(j, d) for j, d in dups if d.relation == "boilerplate"],
+        versions=saring.store.result_versions(proposal_id),
+        flag=saring.store.open_duplicate_flag(proposal_id),
+        resolutions=saring.store.resolutions(proposal_id),
+        can_resolve=who.role in ("admin", "secretariat"),
+        resolved=request.query_params.get("ditangani") == "1",
     )
+
+
+@router.post("/usulan/{proposal_id}/tangani", response_class=HTMLResponse)
+def resolve_page(
+    request: Request,
+    proposal_id: str,
+    saring: SaringDep,
+    who: Annotated[Principal, Depends(page_role("admin", "secretariat"))],
+    catatan: Annotated[str, Form()] = "",
+) -> Response:
+    """The secretariat resolves the proposal's duplication flag with a written note (the audit trail)."""
+    try:
+        saring.store.resolve_duplicate_flag(proposal_id, note=catatan, actor_key_id=who.key_id)
+    except KeyError:
+        raise _not_found(f"Usulan {proposal_id} belum disaring atau tidak ada.", who) from None
+    except ValueError:
+        raise PageError(
+            status.HTTP_400_BAD_REQUEST,
+            "Catatan diperlukan",
+            "Tulis catatan penanganan (paling sedikit 10 karakter): apa yang diperiksa dan apa kesimpulannya.",
+            who,
+        ) from None
+    return RedirectResponse(f"/usulan/{quote(proposal_id)}?ditangani=1", status.HTTP_303_SEE_OTHER)
 
 
 # ---------------------------------------------------------------- side by side

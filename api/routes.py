@@ -22,11 +22,16 @@ from api.schemas import (
     ProposalPage,
     ProposalPublic,
     ProposalSummary,
+    ResolutionCreate,
+    ResolutionPublic,
     SimilarPublic,
+    VersionPublic,
 )
+from corpus.store import ResultVersion
 from models.text import count_words
 from saring.auth import Principal
 from saring.jobs import batch_eta
+from saring.service import Saring
 from screening.errors import InputError
 from screening.proposal import normalise_name
 from screening.readers import SUPPORTED_EXTENSIONS
@@ -199,8 +204,8 @@ def create_proposal(body: ProposalCreate, saring: SaringDep, who: Submitters) ->
             f"Usulan {body.id!r} sudah disaring sekretariat dalam batch {screened[1]}; portal tidak dapat "
             "menggantinya. Hubungi sekretariat bila usulan perlu diperbarui.",
         )
-    result = saring.screen_one(body.to_proposal(source="portal"))
-    return _for_principal(ProposalPublic(**result.model_dump()), who)
+    result = saring.screen_one(body.to_proposal(source="portal"), actor_key_id=who.key_id)
+    return _for_principal(_with_history(saring, ProposalPublic(**result.model_dump()), who), who)
 
 
 @router.get(
@@ -211,12 +216,74 @@ def create_proposal(body: ProposalCreate, saring: SaringDep, who: Submitters) ->
     responses={**ERRORS, **NOT_FOUND},
 )
 def get_proposal(proposal_id: str, saring: SaringDep, who: Readers) -> ProposalPublic:
-    """A screened proposal's result (the latest screening)."""
+    """A screened proposal's result (the latest screening), its version, and for the secretariat and judges
+    any earlier duplication flag not resolved yet."""
     found = saring.store.get_result_with_batch(proposal_id)
     if found is None or not _visible(who, found[0].instansi):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no proposal {proposal_id!r}")
     result, batch_id = found
-    return _for_principal(ProposalPublic(**result.model_dump(), batch_id=batch_id), who)
+    return _for_principal(_with_history(saring, ProposalPublic(**result.model_dump(), batch_id=batch_id), who), who)
+
+
+def _version_public(v: ResultVersion) -> VersionPublic:
+    return VersionPublic(**{k: getattr(v, k) for k in VersionPublic.model_fields})
+
+
+def _with_history(saring: Saring, p: ProposalPublic, who: Principal) -> ProposalPublic:
+    versions = saring.store.result_versions(p.id)
+    p.version = versions[-1].version if versions else None
+    if who.role != "portal":
+        flag = saring.store.open_duplicate_flag(p.id)
+        p.open_duplicate_flag = _version_public(flag) if flag else None
+    return p
+
+
+@router.get(
+    "/proposals/{proposal_id}/versions",
+    response_model=list[VersionPublic],
+    operation_id="listProposalVersions",
+    tags=["proposals"],
+    responses={**ERRORS, **NOT_FOUND},
+)
+def list_versions(proposal_id: str, saring: SaringDep, who: StaffReaders) -> list[VersionPublic]:
+    """Every screening result the proposal had, oldest first (none is ever removed)."""
+    versions = saring.store.result_versions(proposal_id)
+    if not versions:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no proposal {proposal_id!r}")
+    return [_version_public(v) for v in versions]
+
+
+@router.get(
+    "/proposals/{proposal_id}/versions/{version}",
+    response_model=ProposalPublic,
+    operation_id="getProposalVersion",
+    tags=["proposals"],
+    responses={**ERRORS, **NOT_FOUND},
+)
+def get_version(proposal_id: str, version: int, saring: SaringDep, who: StaffReaders) -> ProposalPublic:
+    """One earlier screening result, as it was."""
+    result = saring.store.get_result_version(proposal_id, version)
+    if result is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"proposal {proposal_id!r} has no version {version}")
+    return ProposalPublic(**result.model_dump(), version=version)
+
+
+@router.post(
+    "/proposals/{proposal_id}/resolution",
+    response_model=ResolutionPublic,
+    status_code=status.HTTP_201_CREATED,
+    operation_id="resolveDuplicateFlag",
+    tags=["proposals"],
+    responses={**ERRORS, **NOT_FOUND},
+)
+def resolve_flag(proposal_id: str, body: ResolutionCreate, saring: SaringDep, who: Writers) -> ResolutionPublic:
+    """The secretariat resolves the proposal's duplication flags up to its latest version, with a written
+    note kept in the audit trail (the flag then leaves the proposal's view; the versions stay)."""
+    try:
+        r = saring.store.resolve_duplicate_flag(proposal_id, note=body.note, actor_key_id=who.key_id)
+    except KeyError:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no proposal {proposal_id!r}") from None
+    return ResolutionPublic(up_to_version=r.up_to_version, note=r.note, created_at=r.created_at, actor_name=who.name)
 
 
 @router.get(

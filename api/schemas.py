@@ -6,6 +6,7 @@ that `report.json` holds and that every rendered report is made from.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from typing import Annotated, Any, Literal
 
@@ -88,10 +89,43 @@ class ArchiveImportPublic(BaseModel):
     errors: list[FileError] = Field(default_factory=list)
 
 
+class VersionPublic(BaseModel):
+    """One screening result a proposal had (all are kept): when, by whose key, in which batch, with what."""
+
+    version: int
+    recommendation: Recommendation
+    created_at: dt.datetime
+    batch_id: str | None = Field(None, description="The batch it was screened in; None: sent through the portal.")
+    actor_name: str | None = Field(None, description="The API key that caused it (portal request, batch upload).")
+    actor_role: str | None = None
+    parameters_version: str
+    model: str
+    duplicates: int = Field(description="Findings that are not template-only.")
+
+
+class ResolutionCreate(_Strict):
+    """A secretariat user's written note that resolves a proposal's duplication flag."""
+
+    note: Annotated[str, StringConstraints(min_length=10, max_length=5000, pattern=HAS_TEXT)]
+
+
+class ResolutionPublic(BaseModel):
+    up_to_version: int = Field(description="Every duplication flag up to this version is resolved.")
+    note: str
+    created_at: dt.datetime
+    actor_name: str | None = None
+
+
 class ProposalPublic(ProposalResult):
     """A screened proposal: the same object as one entry of report.json's `proposals`."""
 
     batch_id: str | None = None
+    version: int | None = Field(None, description="The version of this result (earlier ones: .../versions).")
+    open_duplicate_flag: VersionPublic | None = Field(
+        None,
+        description="A version that said indikasi_duplikasi and that the secretariat has not resolved yet: it "
+        "stays in view whatever later versions say (secretariat and judges only).",
+    )
 
 
 class ProposalSummary(BaseModel):

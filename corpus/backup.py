@@ -35,6 +35,8 @@ TABLES: tuple[str, ...] = (
     "proposals",
     "sections",
     "results",
+    "result_versions",
+    "resolutions",
     "findings",
     "batches",
     "batch_items",

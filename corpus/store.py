@@ -156,6 +156,37 @@ class ResultRow(Base):
     batch_id: Mapped[str | None] = mapped_column(String(100), index=True)
 
 
+class ResultVersionRow(Base):
+    """Every screening result a proposal ever had, never deleted (issue 14): who caused it (the API key of the
+    portal request or of the batch's upload), the batch, when, and the parameters and model it used."""
+
+    __tablename__ = "result_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    proposal_id: Mapped[str] = mapped_column(ID, ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    recommendation: Mapped[str] = mapped_column(String(32))
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    parameters_version: Mapped[str] = mapped_column(String(64), default="")
+    model: Mapped[str] = mapped_column(String(200), default="")
+    batch_id: Mapped[str | None] = mapped_column(String(100))
+    actor_key_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ResolutionRow(Base):
+    """A secretariat user's written resolution of a proposal's duplication flag (the audit trail)."""
+
+    __tablename__ = "resolutions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    proposal_id: Mapped[str] = mapped_column(ID, ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    up_to_version: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text)
+    actor_key_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
 class FindingRow(Base):
     """One duplicate found for a result, flattened so results can be filtered by relation."""
 
@@ -262,6 +293,33 @@ class ApiKeyRow(Base):
 
 
 @dataclass(frozen=True)
+class ResultVersion:
+    """One stored screening result of a proposal, without the result itself."""
+
+    version: int
+    recommendation: str
+    created_at: dt.datetime
+    batch_id: str | None
+    actor_key_id: int | None
+    actor_name: str | None
+    actor_role: str | None
+    parameters_version: str
+    model: str
+    duplicates: int
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """A resolution of the duplication flag up to some version, with its note."""
+
+    up_to_version: int
+    note: str
+    created_at: dt.datetime
+    actor_key_id: int | None
+    actor_name: str | None
+
+
+@dataclass(frozen=True)
 class BatchInfo:
     """A batch as the job runner and the API see it."""
 
@@ -294,6 +352,10 @@ class ApiKeyInfo:
 def _utc(t: dt.datetime | None) -> dt.datetime | None:
     """SQLite returns naive datetimes; everything stored is UTC."""
     return t.replace(tzinfo=dt.UTC) if t is not None and t.tzinfo is None else t
+
+
+def _aware(t: dt.datetime) -> dt.datetime:
+    return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t
 
 
 def _key_info(k: ApiKeyRow) -> ApiKeyInfo:
@@ -795,18 +857,47 @@ class Store:
 
     @_reconnecting
     def save_result(
-        self, r: ProposalResult, *, parameters_version: str = "", model: str = "", batch_id: str | None = None
+        self,
+        r: ProposalResult,
+        *,
+        parameters_version: str = "",
+        model: str = "",
+        batch_id: str | None = None,
+        actor_key_id: int | None = None,
     ) -> None:
-        """Store (replace) a proposal's result and its duplicate findings; save_proposal must come first."""
+        """Store a proposal's result as its latest (with its duplicate findings) and as a new version (earlier
+        versions are kept); save_proposal must come first."""
         with self.session() as s:
-            self._save_result(s, r, parameters_version=parameters_version, model=model, batch_id=batch_id)
+            self._save_result(
+                s, r, parameters_version=parameters_version, model=model, batch_id=batch_id, actor_key_id=actor_key_id
+            )
 
     @staticmethod
     def _save_result(
-        s: Session, r: ProposalResult, *, parameters_version: str, model: str, batch_id: str | None
+        s: Session,
+        r: ProposalResult,
+        *,
+        parameters_version: str,
+        model: str,
+        batch_id: str | None,
+        actor_key_id: int | None = None,
     ) -> None:
         if s.get(ProposalRow, r.id) is None:
             raise StoreError(f"cannot save the result of {r.id!r}: save_proposal() it first")
+        last = s.scalar(select(func.max(ResultVersionRow.version)).where(ResultVersionRow.proposal_id == r.id))
+        s.add(
+            ResultVersionRow(
+                proposal_id=r.id,
+                version=(last or 0) + 1,
+                recommendation=r.recommendation,
+                result=r.model_dump(mode="json"),
+                parameters_version=parameters_version,
+                model=model,
+                batch_id=batch_id,
+                actor_key_id=actor_key_id,
+                created_at=_now(),
+            )
+        )
         s.execute(delete(FindingRow).where(FindingRow.proposal_id == r.id))
         row = s.get(ResultRow, r.id)
         if row is None:
@@ -896,6 +987,76 @@ class Store:
             total = s.scalar(counted) or 0
             rows = s.execute(q).all()
         return [(ProposalResult.model_validate(d), b) for d, b in rows], total
+
+    @_reconnecting
+    def result_versions(self, id: str) -> list[ResultVersion]:
+        """Every result the proposal had, oldest first, with who caused each."""
+        with self.session() as s:
+            rows = s.execute(
+                select(ResultVersionRow, ApiKeyRow.name, ApiKeyRow.role)
+                .outerjoin(ApiKeyRow, ApiKeyRow.id == ResultVersionRow.actor_key_id)
+                .where(ResultVersionRow.proposal_id == id)
+                .order_by(ResultVersionRow.version)
+            ).all()
+            return [
+                ResultVersion(
+                    version=v.version,
+                    recommendation=v.recommendation,
+                    created_at=_aware(v.created_at),
+                    batch_id=v.batch_id,
+                    actor_key_id=v.actor_key_id,
+                    actor_name=name,
+                    actor_role=role,
+                    parameters_version=v.parameters_version,
+                    model=v.model,
+                    duplicates=sum(1 for d in v.result.get("duplicates", []) if d.get("relation") != "boilerplate"),
+                )
+                for v, name, role in rows
+            ]
+
+    @_reconnecting
+    def get_result_version(self, id: str, version: int) -> ProposalResult | None:
+        with self.session() as s:
+            d = s.scalar(
+                select(ResultVersionRow.result).where(
+                    ResultVersionRow.proposal_id == id, ResultVersionRow.version == version
+                )
+            )
+        return None if d is None else ProposalResult.model_validate(d)
+
+    @_reconnecting
+    def resolutions(self, id: str) -> list[Resolution]:
+        with self.session() as s:
+            rows = s.execute(
+                select(ResolutionRow, ApiKeyRow.name)
+                .outerjoin(ApiKeyRow, ApiKeyRow.id == ResolutionRow.actor_key_id)
+                .where(ResolutionRow.proposal_id == id)
+                .order_by(ResolutionRow.id)
+            ).all()
+            return [Resolution(r.up_to_version, r.note, _aware(r.created_at), r.actor_key_id, name) for r, name in rows]
+
+    def open_duplicate_flag(self, id: str) -> ResultVersion | None:
+        """The latest version that said `indikasi_duplikasi` and that no resolution covers yet: it stays in
+        view, whatever later versions say, until the secretariat resolves it with a note."""
+        resolved = max((r.up_to_version for r in self.resolutions(id)), default=0)
+        flagged = [v for v in self.result_versions(id) if v.recommendation == "indikasi_duplikasi"]
+        return flagged[-1] if flagged and flagged[-1].version > resolved else None
+
+    @_reconnecting
+    def resolve_duplicate_flag(self, id: str, *, note: str, actor_key_id: int | None) -> Resolution:
+        """Record that the secretariat resolved every duplication flag up to the latest version."""
+        if len(note.strip()) < 10:
+            raise ValueError("a resolution needs a written note of at least 10 characters")
+        with self.session() as s:
+            last = s.scalar(select(func.max(ResultVersionRow.version)).where(ResultVersionRow.proposal_id == id))
+            if last is None:
+                raise KeyError(id)
+            row = ResolutionRow(
+                proposal_id=id, up_to_version=last, note=note.strip(), actor_key_id=actor_key_id, created_at=_now()
+            )
+            s.add(row)
+            s.flush()
+            return Resolution(last, row.note, _aware(row.created_at), actor_key_id, None)
 
     @_reconnecting
     def screened_proposals_of_years(self, years: Iterable[int]) -> list[tuple[Proposal, str | None]]:
@@ -1074,7 +1235,10 @@ class Store:
                 select(BatchItemRow.data).where(BatchItemRow.batch_id == batch_id, BatchItemRow.proposal_id == r.id)
             )
             self._save_proposal(s, Proposal.model_validate(data))
-            self._save_result(s, r, parameters_version=parameters_version, model=model, batch_id=batch_id)
+            creator = s.scalar(select(BatchRow.created_by).where(BatchRow.id == batch_id))
+            self._save_result(
+                s, r, parameters_version=parameters_version, model=model, batch_id=batch_id, actor_key_id=creator
+            )
             return True
 
     @_reconnecting

@@ -250,11 +250,16 @@ class Saring:
         res = read_path(path, params=self.params)
         return self.screen_proposals(res.proposals, res.errors, progress=progress, today=today)
 
-    def screen_one(self, proposal: Proposal, *, today: dt.date | None = None) -> ProposalResult:
-        """Screen one submitted proposal against the archive, and store it with its result."""
+    def screen_one(
+        self, proposal: Proposal, *, today: dt.date | None = None, actor_key_id: int | None = None
+    ) -> ProposalResult:
+        """Screen one submitted proposal against the archive, and store it with its result (a new version;
+        `actor_key_id`: the API key that sent it)."""
         result = self.screener([proposal], today=today).screen(proposal.id)
         self.store.save_proposal(proposal)
-        self.store.save_result(result, parameters_version=self.params.version, model=self.embedder.name)
+        self.store.save_result(
+            result, parameters_version=self.params.version, model=self.embedder.name, actor_key_id=actor_key_id
+        )
         return result
 
     def batch_report(self, batch_id: str) -> Report:

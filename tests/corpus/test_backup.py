@@ -89,6 +89,7 @@ def snapshot(store: Store) -> dict[str, Any]:
         "archive": store.archive_entries(),
         "proposals": {r.id: store.get_proposal(r.id) for r in results},
         "results": sorted((store.get_result_with_batch(r.id) for r in results), key=lambda x: x[0].id),  # type: ignore[index]
+        "versions": {r.id: store.result_versions(r.id) for r in results},
         "duplicates": [r.id for r in store.list_results(relation="other_region")],
         "batches": batches,
         "batch_results": {b.id: store.batch_results(b.id) for b in batches},
@@ -122,6 +123,8 @@ def test_round_trip_sqlite_to_postgresql_and_back(tmp_path: Path, sqlite_url: st
         "proposals": 2,
         "sections": counts["sections"],
         "results": 2,
+        "result_versions": 2,
+        "resolutions": 0,
         "findings": 1,
         "batches": 1,
         "batch_items": 4,

@@ -21,6 +21,7 @@ from screening.proposal import Proposal
 SAMPLE = Path(__file__).resolve().parents[2] / "corpus" / "sample" / "archive.jsonl"
 TABLES_0001 = {"archive_entries", "proposals", "sections", "results", "findings", "chunks", "embeddings"}
 TABLES_0002 = {"batches", "batch_items", "api_keys"}
+TABLES_0003 = {"result_versions", "resolutions"}
 
 
 @pytest.fixture
@@ -96,7 +97,7 @@ def test_upgrade_base_to_0001_to_head_keeps_data_and_downgrades(engine: Engine, 
     _migrate(engine, "upgrade", "head")
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert _revision(engine) == head
-    assert _tables(engine) == TABLES_0001 | TABLES_0002 | {"index_versions"}
+    assert _tables(engine) == TABLES_0001 | TABLES_0002 | TABLES_0003 | {"index_versions"}
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
         assert compare_metadata(ctx, Base.metadata) == []  # head is exactly the models
@@ -104,6 +105,8 @@ def test_upgrade_base_to_0001_to_head_keeps_data_and_downgrades(engine: Engine, 
 
     with Store.open(store_url) as store:  # the application reads what 0001 wrote
         assert store.archive_entries() == [entry]
+        # the result written at 0001 became version 1 of its proposal (0003): no finding is lost
+        assert [(v.version, v.recommendation) for v in store.result_versions("usulan-1")] == [(1, "lanjut")]
         assert [k.id for k in store.list_api_keys()] == []
         store.add_api_key(name="admin", role="admin", instansi=None, key_hash="0" * 64)
 
