@@ -7,11 +7,12 @@ from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request, status
 
-from saring.auth import Principal, authenticate
+from saring.auth import Principal, authenticate, session_principal
 from saring.jobs import JobRunner
 from saring.service import Saring
 
-COOKIE = "saring_key"
+COOKIE = "saring_session"
+"""The web pages' login cookie: a session id (random, stored hashed, expiring), never the API key."""
 
 
 def get_saring(request: Request) -> Saring:
@@ -23,17 +24,18 @@ def get_runner(request: Request) -> JobRunner:
 
 
 SaringDep = Annotated[Saring, Depends(get_saring)]
+_BEARER = {"WWW-Authenticate": "Bearer"}
 RunnerDep = Annotated[JobRunner, Depends(get_runner)]
 
 
-def _presented_key(request: Request, authorization: str | None, x_api_key: str | None) -> str | None:
+def _presented_key(authorization: str | None, x_api_key: str | None) -> str | None:
     if authorization:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() == "bearer" and token.strip():
             return token.strip()
     if x_api_key:
         return x_api_key.strip()
-    return request.cookies.get(COOKIE)
+    return None
 
 
 def get_principal(
@@ -42,9 +44,17 @@ def get_principal(
     authorization: Annotated[str | None, Header(description="`Bearer <key>`")] = None,
     x_api_key: Annotated[str | None, Header(description="The API key (alternative to Authorization).")] = None,
 ) -> Principal:
-    """The caller, from `Authorization: Bearer`, `X-API-Key` or the web pages' cookie; 401 otherwise."""
-    key = _presented_key(request, authorization, x_api_key)
+    """The caller, from `Authorization: Bearer`, `X-API-Key` or the web pages' session cookie; 401 otherwise."""
+    key = _presented_key(authorization, x_api_key)
     if not key:
+        cookie = request.cookies.get(COOKIE)
+        session = session_principal(saring.store, cookie) if cookie else None
+        if session is not None:
+            return session
+        if cookie:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED, "the web session has expired or ended; log in again", headers=_BEARER
+            )
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",

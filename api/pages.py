@@ -1,13 +1,14 @@
 """Web pages for the secretariat and the judges: server-rendered Jinja2, all user-facing text in Bahasa Indonesia.
 
 The pages call the same application objects as the API (`Saring`, `JobRunner`) and log in with the same
-API keys and roles: `/masuk` checks a key and stores it in the httponly cookie `saring_key`, which
-`api.deps.get_principal` accepts like an `Authorization` header (so the pages' scripts can also poll the API).
-Portal keys belong to the submission portal and open no page.
+API keys and roles: `/masuk` checks a key and starts a server-side session whose random id (stored hashed,
+expiring after 12 hours, ended by logging out or by revoking the key) goes in the httponly cookie
+`saring_session`; `api.deps.get_principal` accepts it like an `Authorization` header (so the pages' scripts can
+also poll the API). The key itself is never put in a cookie. Portal keys belong to the submission portal and
+open no page.
 
-CSRF: the cookie is set with SameSite=Strict, so a browser never attaches it to a request started by another
-site (a form post, link or image there); that is enough protection for the two state-changing forms here
-(batch upload, logout), which therefore carry no token.
+CSRF: the cookie is SameSite=Strict, and every state-changing page request whose Origin (or Referer) is another
+site is refused (`install`'s middleware), so the forms carry no token.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from api.deps import COOKIE, RunnerDep, SaringDep, get_principal
 from api.routes import summarise, unreadable_upload
 from api.schemas import ProposalSummary
 from corpus.store import BatchInfo
-from saring.auth import Principal, authenticate
+from saring.auth import Principal, authenticate, end_session, start_session
 from saring.service import Saring, saring_version
 from screening.errors import InputError
 from screening.proposal import KEY_HEADINGS, Proposal
@@ -223,7 +224,8 @@ def login(
     kunci: Annotated[str, Form(max_length=500)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
-    """Check the key and keep it in the httponly, SameSite=Strict cookie."""
+    """Check the key and start a web session: its random id goes in the httponly, SameSite=Strict cookie
+    (the key itself never does)."""
     target = _safe_next(next)
     key = kunci.strip()
     p = authenticate(saring.store, key) if key else None
@@ -242,7 +244,7 @@ def login(
     resp = RedirectResponse(target, status.HTTP_303_SEE_OTHER)
     resp.set_cookie(
         COOKIE,
-        key,
+        start_session(saring.store, p, ttl_s=COOKIE_MAX_AGE_S),
         max_age=COOKIE_MAX_AGE_S,
         httponly=True,
         samesite="strict",
@@ -253,7 +255,9 @@ def login(
 
 
 @router.api_route("/keluar", methods=["GET", "POST"])
-def logout() -> Response:
+def logout(request: Request, saring: SaringDep) -> Response:
+    """End the web session (on the server too: the old cookie no longer works) and clear the cookie."""
+    end_session(saring.store, request.cookies.get(COOKIE))
     resp = RedirectResponse("/masuk?keluar=1", status.HTTP_303_SEE_OTHER)
     resp.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
     return resp

@@ -292,6 +292,18 @@ class ApiKeyRow(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class WebSessionRow(Base):
+    """A web page login: the SHA-256 of a random session id (the cookie), the key it stands for, and when it
+    expires. Revoking the key ends its sessions."""
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[int] = mapped_column(Integer, ForeignKey("api_keys.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
 @dataclass(frozen=True)
 class ResultVersion:
     """One stored screening result of a proposal, without the result itself."""
@@ -1299,6 +1311,35 @@ class Store:
     def list_api_keys(self) -> list[ApiKeyInfo]:
         with self.session() as s:
             return [_key_info(k) for k in s.scalars(select(ApiKeyRow).order_by(ApiKeyRow.id)).all()]
+
+    @_reconnecting
+    def add_web_session(self, *, id_hash: str, key_id: int, ttl_s: float) -> None:
+        now = _now()
+        with self.session() as s:
+            s.execute(delete(WebSessionRow).where(WebSessionRow.expires_at < now))  # expired ones go
+            s.add(
+                WebSessionRow(
+                    id_hash=id_hash, key_id=key_id, created_at=now, expires_at=now + dt.timedelta(seconds=ttl_s)
+                )
+            )
+
+    @_reconnecting
+    def find_web_session(self, id_hash: str) -> ApiKeyInfo | None:
+        """The key behind a live session (not expired, key not revoked), or None."""
+        with self.session() as s:
+            row = s.execute(
+                select(ApiKeyRow, WebSessionRow.expires_at)
+                .join(WebSessionRow, WebSessionRow.key_id == ApiKeyRow.id)
+                .where(WebSessionRow.id_hash == id_hash)
+            ).first()
+            if row is None or _aware(row[1]) <= _now() or row[0].revoked_at is not None:
+                return None
+            return _key_info(row[0])
+
+    @_reconnecting
+    def delete_web_session(self, id_hash: str) -> None:
+        with self.session() as s:
+            s.execute(delete(WebSessionRow).where(WebSessionRow.id_hash == id_hash))
 
     @_reconnecting
     def revoke_api_key(self, key_id: int) -> bool:

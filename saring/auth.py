@@ -54,6 +54,31 @@ def create_key(store: Store, *, name: str, role: str, instansi: str | None = Non
     return key_id, plaintext
 
 
+SESSION_PREFIX = "srs_"
+SESSION_TTL_S = 12 * 3600
+"""A web login lasts a working day."""
+
+
+def start_session(store: Store, p: Principal, *, ttl_s: float = SESSION_TTL_S) -> str:
+    """A new web session for a logged-in key: a random id for the cookie; only its hash is stored."""
+    token = SESSION_PREFIX + secrets.token_urlsafe(32)
+    store.add_web_session(id_hash=hash_key(token), key_id=p.key_id, ttl_s=ttl_s)
+    return token
+
+
+def session_principal(store: Store, token: str | None) -> Principal | None:
+    """The principal of a live web session (not expired, key not revoked), or None."""
+    if not token or not token.startswith(SESSION_PREFIX) or len(token) > 200:
+        return None
+    row = store.find_web_session(hash_key(token))
+    return None if row is None else Principal(key_id=row.id, name=row.name, role=row.role, instansi=row.instansi)
+
+
+def end_session(store: Store, token: str | None) -> None:
+    if token and token.startswith(SESSION_PREFIX) and len(token) <= 200:
+        store.delete_web_session(hash_key(token))
+
+
 def authenticate(store: Store, plaintext: str | None) -> Principal | None:
     """The principal of a presented key, or None when it is unknown or revoked."""
     if not plaintext or not plaintext.startswith(KEY_PREFIX) or len(plaintext) > 200:

@@ -123,7 +123,9 @@ def test_login_sets_an_httponly_strict_cookie_and_logout_clears_it(browser: Test
     r = browser.post("/masuk", data={"kunci": keys["judge"], "next": "/arsip"}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/arsip"
     cookie = r.headers["set-cookie"]
-    assert cookie.startswith(f"saring_key={keys['judge']};")
+    # a server-side session: a random id, never the key (issue 14)
+    session = re.match(r"saring_session=(srs_[\w-]+);", cookie)
+    assert session and keys["judge"] not in cookie
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Max-Age=43200" in cookie
     assert "Secure" not in cookie, "plain-http deployments (and this test) must still get the cookie back"
 
@@ -135,10 +137,28 @@ def test_login_sets_an_httponly_strict_cookie_and_logout_clears_it(browser: Test
 
     r = browser.post("/keluar", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/masuk?keluar=1"
-    assert 'saring_key=""' in r.headers["set-cookie"] and "Max-Age=0" in r.headers["set-cookie"]
+    assert 'saring_session=""' in r.headers["set-cookie"] and "Max-Age=0" in r.headers["set-cookie"]
     browser.cookies.clear()  # what the browser does with Max-Age=0
     assert browser.get("/arsip", follow_redirects=False).status_code == 303
     assert "Anda telah keluar" in browser.get("/masuk?keluar=1").text
+    # the ended session is dead on the server too: a copied cookie no longer works
+    stolen = {"Cookie": f"saring_session={session.group(1)}"}
+    assert browser.get("/api/v1/batches", headers=stolen).status_code == 401
+
+
+def test_revoking_a_key_ends_its_web_sessions(browser: TestClient, service: Saring) -> None:
+    """Issue 14: the session stored hashed; revoking the key logs its browser out."""
+    from saring.auth import create_key, hash_key
+
+    key_id, key = create_key(service.store, name="sementara", role="judge")
+    r = browser.post("/masuk", data={"kunci": key, "next": "/arsip"}, follow_redirects=False)
+    token = re.match(r"saring_session=(srs_[\w-]+);", r.headers["set-cookie"])
+    assert token and service.store.find_web_session(hash_key(token.group(1))) is not None
+    assert service.store.find_web_session(token.group(1)) is None, "only the hash is stored"
+    assert browser.get("/arsip").status_code == 200
+    service.store.revoke_api_key(key_id)
+    assert browser.get("/arsip", follow_redirects=False).status_code == 303
+    assert browser.get("/api/v1/batches").status_code == 401
 
 
 @pytest.mark.parametrize(

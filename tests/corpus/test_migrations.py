@@ -21,7 +21,7 @@ from screening.proposal import Proposal
 SAMPLE = Path(__file__).resolve().parents[2] / "corpus" / "sample" / "archive.jsonl"
 TABLES_0001 = {"archive_entries", "proposals", "sections", "results", "findings", "chunks", "embeddings"}
 TABLES_0002 = {"batches", "batch_items", "api_keys"}
-TABLES_0003 = {"result_versions", "resolutions"}
+TABLES_0003 = {"result_versions", "resolutions", "web_sessions"}
 
 
 @pytest.fixture

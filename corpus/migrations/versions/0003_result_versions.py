@@ -1,4 +1,4 @@
-"""result versions (every screening result kept) and resolutions of duplication flags (issue 14)
+"""result versions (every screening result kept), resolutions of duplication flags, web sessions (issue 14)
 
 Revision ID: 0003
 Revises: 0002
@@ -52,6 +52,17 @@ def upgrade() -> None:
     with op.batch_alter_table('resolutions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_resolutions_proposal_id'), ['proposal_id'], unique=False)
 
+    op.create_table('web_sessions',
+    sa.Column('id_hash', sa.String(length=64), nullable=False),
+    sa.Column('key_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['key_id'], ['api_keys.id'], name=op.f('fk_web_sessions_key_id_api_keys'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id_hash', name=op.f('pk_web_sessions'))
+    )
+    with op.batch_alter_table('web_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_web_sessions_key_id'), ['key_id'], unique=False)
+
     op.execute(
         "INSERT INTO result_versions (proposal_id, version, recommendation, result, parameters_version, model, "
         "batch_id, actor_key_id, created_at) SELECT proposal_id, 1, recommendation, result, parameters_version, "
@@ -60,6 +71,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('web_sessions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_web_sessions_key_id'))
+
+    op.drop_table('web_sessions')
     with op.batch_alter_table('resolutions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_resolutions_proposal_id'))
 
