@@ -977,7 +977,20 @@ class Store:
     ) -> tuple[list[tuple[ProposalResult, str | None]], int]:
         """One page of filtered results with their batch ids, and the total count matching the filters."""
         q = select(ResultRow.result, ResultRow.batch_id).join(ProposalRow, ProposalRow.id == ResultRow.proposal_id)
-        if recommendation:
+        if recommendation == "indikasi_duplikasi":
+            # an earlier version's flag that the secretariat has not resolved counts too (issue 14)
+            resolved = (
+                select(func.coalesce(func.max(ResolutionRow.up_to_version), 0))
+                .where(ResolutionRow.proposal_id == ResultVersionRow.proposal_id)
+                .scalar_subquery()
+            )
+            open_flag = exists().where(
+                ResultVersionRow.proposal_id == ResultRow.proposal_id,
+                ResultVersionRow.recommendation == recommendation,
+                ResultVersionRow.version > resolved,
+            )
+            q = q.where((ResultRow.recommendation == recommendation) | open_flag)
+        elif recommendation:
             q = q.where(ResultRow.recommendation == recommendation)
         if klaster:
             q = q.where(ProposalRow.klaster == klaster.strip().lower())

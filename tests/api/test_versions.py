@@ -53,6 +53,9 @@ def test_a_duplication_flag_survives_a_later_clean_version_until_resolved(client
     portal = auth(keys["portal_other"])
     assert client.get("/api/v1/proposals/usulan-2025-06/versions", headers=portal).status_code == 403
 
+    flagged = client.get("/api/v1/proposals?recommendation=indikasi_duplikasi", headers=judge).json()["items"]
+    assert "usulan-2025-06" in {x["id"] for x in flagged}, "the filter lists the open flag too"
+
     # only the secretariat resolves, and only with a written note
     note = {"note": "Sudah dikonfirmasi ke Kabupaten Donggala: naskah lama salah unggah, diganti versi 2."}
     assert client.post("/api/v1/proposals/usulan-2025-06/resolution", json=note, headers=judge).status_code == 403
@@ -62,6 +65,8 @@ def test_a_duplication_flag_survives_a_later_clean_version_until_resolved(client
     r = client.post("/api/v1/proposals/usulan-2025-06/resolution", json=note, headers=sec)
     assert r.status_code == 201 and r.json()["up_to_version"] == 2
 
+    flagged = client.get("/api/v1/proposals?recommendation=indikasi_duplikasi", headers=judge).json()["items"]
+    assert "usulan-2025-06" not in {x["id"] for x in flagged}
     after = client.get("/api/v1/proposals/usulan-2025-06", headers=judge).json()
     assert after["open_duplicate_flag"] is None and after["version"] == 2
     assert len(client.get("/api/v1/proposals/usulan-2025-06/versions", headers=judge).json()) == 2
