@@ -537,7 +537,9 @@ def compare_view(cmp: Comparison) -> CompareView:
     A passage of several segments is one numbered unit with its segments marked inside it on both sides
     (ids `c-d0-a<i>s<k>` / `c-d0-b<i>s<k>`); the table lists each segment as a link to both places.
     """
-    left_spans, right_spans, attrs = _passage_spans("c", 0, cmp.passages, cmp.template_passages)
+    left_spans, right_spans, attrs = _passage_spans(
+        "c", 0, cmp.passages, cmp.template_passages, texts=(cmp.a.text, cmp.b.text)
+    )
     passages = []
     for i, ps in enumerate(cmp.passages):
         a, b = f"c-d0-a{i}", f"c-d0-b{i}"

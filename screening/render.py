@@ -15,6 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
+from difflib import SequenceMatcher
 from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
@@ -819,8 +820,46 @@ class _DupView:
     has_parts: bool = False
 
 
+_WORD_RE = re.compile(r"\S+")
+_PUNCT = ".,;:!?\"'()[]{}«»“”‘’–—-"
+DIFF_MAX_WORDS = 2000
+"""Edited parts longer than this (in either text) are not diffed word by word (quadratic worst case)."""
+
+
+def word_diff(
+    a: str, a0: int, a1: int, b: str, b0: int, b1: int
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Character spans of the words that differ between a[a0:a1] and b[b0:b1]: those only in a (added or
+    changed in this text) and those only in b (removed or changed), compared word for word ignoring case
+    and surrounding punctuation, so a judge sees what an edit changed."""
+    wa = [(m.start(), m.end()) for m in _WORD_RE.finditer(a, a0, a1)] if a1 > a0 else []
+    wb = [(m.start(), m.end()) for m in _WORD_RE.finditer(b, b0, b1)] if b1 > b0 else []
+    if not wa or not wb or len(wa) > DIFF_MAX_WORDS or len(wb) > DIFF_MAX_WORDS:
+        return [], []
+
+    def norm(text: str, span: tuple[int, int]) -> str:
+        return text[span[0] : span[1]].strip(_PUNCT).lower()
+
+    sm = SequenceMatcher(None, [norm(a, w) for w in wa], [norm(b, w) for w in wb], autojunk=False)
+    only_a: list[tuple[int, int]] = []
+    only_b: list[tuple[int, int]] = []
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        if tag == "equal":
+            continue
+        if i2 > i1:
+            only_a.append((wa[i1][0], wa[i2 - 1][1]))
+        if j2 > j1:
+            only_b.append((wb[j1][0], wb[j2 - 1][1]))
+    return only_a, only_b
+
+
 def _passage_spans(
-    anchor: str, j: int, passages: Sequence[Passage], templates: Sequence[Passage]
+    anchor: str,
+    j: int,
+    passages: Sequence[Passage],
+    templates: Sequence[Passage],
+    *,
+    texts: tuple[str, str | None] | None = None,
 ) -> tuple[list[Span], list[Span], dict[str, dict[str, str]]]:
     """Spans for this side (a) and the other side (b) of one duplicate, and their attributes.
 
@@ -829,7 +868,8 @@ def _passage_spans(
     it, one `seg` mark per segment with the segment's `data-match`, on this side at its start..end and on
     the other side at its other_start..other_end (there the passage spans its segments' extent, whatever
     their order). Segment ids are the passage's id plus `s<k>`; each segment's twin is the same segment on
-    the other side. A passage without segments renders as it always did.
+    the other side. A passage without segments renders as it always did. With both `texts`,
+    the words an edited part changed are marked inside it (`diff-add` here, `diff-del` in the other text).
     """
     left: list[Span] = []
     right: list[Span] = []
@@ -861,6 +901,14 @@ def _passage_spans(
             right.append((s.other_start, s.other_end, f"seg {cls}", sb))
             attrs[sa] = {"data-twin": sb, "data-match": s.match_type, "title": stitle}
             attrs[sb] = {"data-twin": sa, "data-match": s.match_type, "title": stitle}
+        edited = [(s.start, s.end, s.other_start, s.other_end) for s in parts if s.match_type == "edited"]
+        if not parts and p.match_type == "edited":
+            edited = [(p.start, p.end, p.other_start, p.other_end)]
+        if texts is not None and texts[1] is not None:
+            for s0, s1, o0, o1 in edited:
+                only_a, only_b = word_diff(texts[0], s0, s1, texts[1], o0, o1)
+                left.extend((x, y, "diff-add", "") for x, y in only_a)
+                right.extend((x, y, "diff-del", "") for x, y in only_b)
     for i, p in enumerate(templates):
         a, b = _mark_id(anchor, j, "ta", i), _mark_id(anchor, j, "tb", i)
         left.append((p.start, p.end, "tpl", a))
@@ -873,7 +921,9 @@ def _passage_spans(
 
 def _dup_view(p: ProposalResult, j: int, d: Duplicate, batch_ids: set[str], context: int | None) -> _DupView:
     anchor = anchor_id(p.id)
-    left_spans, right_spans, attrs = _passage_spans(anchor, j, d.passages, d.template_passages)
+    left_spans, right_spans, attrs = _passage_spans(
+        anchor, j, d.passages, d.template_passages, texts=(p.text, d.other_text)
+    )
     left = highlight_excerpt(p.text, left_spans, context=context, attrs=attrs)
     right = (
         highlight_excerpt(d.other_text, right_spans, context=context, attrs=attrs) if d.other_text is not None else None

@@ -766,3 +766,31 @@ def test_xlsx_counts_segments_and_names_translations(seg_report: tuple[Report, d
     assert rows[0]["Jenis kecocokan dalam bagian"] == "identik, disunting, terjemahan"
     assert rows[1]["Jenis kecocokan"] == "terjemahan" and rows[1]["Jumlah segmen"] == 1
     assert rows[1]["Jenis kecocokan dalam bagian"] == "terjemahan"
+
+
+def test_word_diff_marks_what_an_edit_changed(seed_texts: list[str]) -> None:
+    """Issue 15: inside an edited passage the changed words are marked on both sides (real news text, a few
+    figures and words changed by the copier)."""
+    from screening.render import _passage_spans, highlight, word_diff
+
+    src = seed_texts[0][:900]
+    words = src.split()
+    assert len(words) > 60
+    edited = src.replace(words[20], "DIGANTI", 1).replace(f" {words[40]} ", " ", 1)
+    only_a, only_b = word_diff(edited, 0, len(edited), src, 0, len(src))
+    assert [edited[s:e] for s, e in only_a] == ["DIGANTI"]
+    changed_b = " ".join(src[s:e] for s, e in only_b)
+    assert words[20] in changed_b and words[40] in changed_b
+    assert len(only_b) == 2
+    # identical texts: nothing marked; punctuation and case alone are no change
+    assert word_diff(src, 0, len(src), src, 0, len(src)) == ([], [])
+    assert word_diff("Kota Palu,", 0, 10, "kota palu", 0, 9) == ([], [])
+
+    p = Passage(start=0, end=len(edited), other_start=0, other_end=len(src), match_type="edited", words=len(words))
+    left, right, attrs = _passage_spans("x", 0, [p], [], texts=(edited, src))
+    html = str(highlight(edited, left, attrs=attrs))
+    assert '<mark class="diff-add">DIGANTI</mark>' in html
+    assert sum(1 for s in right if s[2] == "diff-del") == 2
+    # without both texts (e.g. a portal view without the other text) nothing is diffed
+    left, right, _ = _passage_spans("x", 0, [p], [], texts=(edited, None))
+    assert not [s for s in left + right if s[2].startswith("diff")]
