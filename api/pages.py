@@ -673,6 +673,25 @@ def archive_page(
     )
 
 
+@router.get("/arsip/{entry_id}", response_class=HTMLResponse)
+def archive_entry_page(request: Request, entry_id: str, saring: SaringDep, who: Staff) -> Response:
+    """A past innovation: its text by section, outcome and year, and the screened proposals that resemble,
+    copy or declare to replicate it (each with a side-by-side link)."""
+    entry = saring.store.get_archive(entry_id)
+    if entry is None:
+        raise _not_found(f"Inovasi {entry_id} tidak ada di arsip.", who)
+    related = saring.store.findings_about(entry_id)
+    return render(
+        request,
+        "archive_entry.html.j2",
+        who,
+        e=entry,
+        related=related,
+        replications=[r for r in related if r[1] == "declared_replication"],
+        headings=KEY_HEADINGS,
+    )
+
+
 # ---------------------------------------------------------------- wiring
 
 

@@ -1084,6 +1084,19 @@ class Store:
             return Resolution(last, row.note, _aware(row.created_at), actor_key_id, None)
 
     @_reconnecting
+    def findings_about(self, other_id: str) -> list[tuple[Proposal, str, str, float]]:
+        """Screened proposals whose latest result lists `other_id` (an archive entry or another proposal),
+        template-only overlaps left out: (proposal, relation, match type, share), most shared first."""
+        with self.session() as s:
+            rows = s.execute(
+                select(ProposalRow.data, FindingRow.relation, FindingRow.match_type, FindingRow.share)
+                .join(ProposalRow, ProposalRow.id == FindingRow.proposal_id)
+                .where(FindingRow.other_id == other_id, FindingRow.relation != "boilerplate")
+                .order_by(FindingRow.share.desc(), FindingRow.proposal_id)
+            ).all()
+        return [(Proposal.model_validate(d), rel, mt, float(sh)) for d, rel, mt, sh in rows]
+
+    @_reconnecting
     def screened_proposals_of_years(self, years: Iterable[int]) -> list[tuple[Proposal, str | None]]:
         """Every screened proposal of these competition years, with the batch it was screened in (None: sent
         through the portal): what a later wave of the same year is compared with."""

@@ -844,3 +844,36 @@ def test_pages_show_times_in_wib(browser: TestClient, keys: Keys, batch_id: str)
     """Issue 15: upload and finish times in Indonesian time (WIB by default), never "UTC+00:00"."""
     page = browser.get("/", headers=auth(keys["secretariat"])).text
     assert re.search(r"\d{1,2} \w+ \d{4} \d{2}\.\d{2} WIB", page) and "UTC+" not in page
+
+
+def test_archive_entry_page_shows_its_text_and_the_proposals_that_use_it(
+    client: TestClient, keys: Keys, batch_id: str, service: Saring
+) -> None:
+    """Issue 15: /arsip/{id} has the past innovation's text, outcome and year, and the screened proposals
+    that copy or resemble it, each with a side-by-side link; search hits link to it."""
+    judge = auth(keys["judge"])
+    r = client.post(
+        "/api/v1/batches",
+        files={"file": ("sbb.jsonl", jsonl("usulan-2025-07"), "application/jsonl")},
+        headers=auth(keys["secretariat"]),
+    )
+    assert r.status_code == 202, r.text
+    found = [
+        (res.id, d.other_id)
+        for res in service.store.list_results(limit=1000)
+        for d in res.duplicates
+        if d.other_source == "archive" and d.relation != "boilerplate"
+    ]
+    assert found, "Seram Bagian Barat's proposal copies an archive entry"
+    pid, eid = found[0]
+    entry = service.store.get_archive(eid)
+    assert entry is not None
+    r = client.get(f"/arsip/{eid}", headers=judge)
+    assert r.status_code == 200
+    page = text_of(r.text)
+    assert entry.judul in page and str(entry.tahun) in page
+    assert next(iter(entry.bagian.values()))[:60] in page
+    assert f'href="/usulan/{pid}"' in r.text and f"/bandingkan?a={quote(pid)}&amp;b={quote(eid)}" in r.text
+    assert f'href="/arsip/{quote(eid)}"' in client.get("/arsip", headers=judge).text
+    missing = client.get("/arsip/tidak-ada", headers=judge)
+    assert missing.status_code == 404 and "tidak ada di arsip" in missing.text
