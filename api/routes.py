@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, UploadFile, status
+from fastapi import Path as FastAPIPath
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from api.deps import PrincipalDep, Readers, RunnerDep, SaringDep, StaffReaders, Submitters, Writers
@@ -260,7 +261,12 @@ def list_versions(proposal_id: str, saring: SaringDep, who: StaffReaders) -> lis
     tags=["proposals"],
     responses={**ERRORS, **NOT_FOUND},
 )
-def get_version(proposal_id: str, version: int, saring: SaringDep, who: StaffReaders) -> ProposalPublic:
+def get_version(
+    proposal_id: str,
+    version: Annotated[int, FastAPIPath(ge=1, le=1_000_000, description="1 is the first screening.")],
+    saring: SaringDep,
+    who: StaffReaders,
+) -> ProposalPublic:
     """One earlier screening result, as it was."""
     result = saring.store.get_result_version(proposal_id, version)
     if result is None:
