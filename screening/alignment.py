@@ -356,6 +356,21 @@ def other_language(la: int, lb: int) -> bool:
     return la >= 0 and lb >= 0 and la != lb
 
 
+Nearest = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""(cosines of every chunk pair, each chunk of a's nearest non-template chunk of b, that cosine)."""
+
+
+def nearest_chunks(a: DocFeatures, b: DocFeatures, b_skip: np.ndarray) -> Nearest:
+    """Chunk cosines between a and b and each a-chunk's nearest b-chunk among those not skipped (template);
+    computed once per pair and shared by the embedding and chain seeds."""
+    assert a.vectors is not None and b.vectors is not None
+    sims = a.vectors @ b.vectors.T
+    cand = sims.copy()
+    cand[:, b_skip] = -2.0
+    best = np.argmax(cand, axis=1)
+    return sims, best, cand[np.arange(len(best)), best]
+
+
 def embedding_seeds(
     a: DocFeatures,
     b: DocFeatures,
@@ -364,20 +379,17 @@ def embedding_seeds(
     *,
     a_skip: np.ndarray,
     b_skip: np.ndarray,
+    nearest: Nearest | None = None,
 ) -> list[Seg]:
     """Paraphrase: each chunk's most similar chunk in the other text when the cosine reaches
     paraphrase_cosine and they share enough (IDF-weighted) content lemmas. Translated: a chunk and the
     most similar chunk of the other language when the cosine reaches translated_cosine."""
     if a.vectors is None or b.vectors is None or not len(a.chunks) or not len(b.chunks):
         return []
-    sims = a.vectors @ b.vectors.T
+    sims, best, best_sim = nearest or nearest_chunks(a, b, b_skip)
     la, lb = chunk_language(a), chunk_language(b)
     out: list[Seg] = []
     ok_b = ~b_skip
-    cand = sims.copy()
-    cand[:, ~ok_b] = -2.0
-    best = np.argmax(cand, axis=1)
-    best_sim = cand[np.arange(len(best)), best]
     for ai in np.flatnonzero((best_sim >= params.paraphrase_cosine) & ~a_skip).tolist():
         ca = a.chunks[ai]
         bi = int(best[ai])
@@ -438,6 +450,7 @@ def chain_seeds(
     a_skip: np.ndarray,
     b_skip: np.ndarray,
     runs: Sequence[Seg] = (),
+    nearest: Nearest | None = None,
 ) -> list[Seg]:
     """Rewritten paragraphs: at least chain_min_chunks consecutive chunks of a whose nearest chunks in b
     follow each other too (each step forward by at most chain_max_step chunks), each with cosine >=
@@ -448,10 +461,7 @@ def chain_seeds(
     that shingle runs already cover (a verbatim copy would otherwise carry its neighbours)."""
     if a.vectors is None or b.vectors is None or not len(a.chunks) or not len(b.chunks):
         return []
-    sims = a.vectors @ b.vectors.T
-    sims[:, b_skip] = -2.0
-    best = np.argmax(sims, axis=1)
-    best_sim = sims[np.arange(len(best)), best]
+    _, best, best_sim = nearest or nearest_chunks(a, b, b_skip)
     ok = (best_sim >= params.chain_cosine) & ~a_skip
     for ai, ch in enumerate(a.chunks):
         if ok[ai] and sum(max(0, min(ch.end, r.a1) - max(ch.start, r.a0)) for r in runs) * 2 >= ch.end - ch.start:
@@ -805,9 +815,11 @@ def align(
     seeds = [
         *runs,
         *sentence_seeds(a, b, weights, params, a_skip=a_skip, b_skip=b_skip),
-        *embedding_seeds(a, b, weights, params, a_skip=a_skip, b_skip=b_skip),
-        *chain_seeds(a, b, params, a_skip=a_skip, b_skip=b_skip, runs=runs),
     ]
+    if a.vectors is not None and b.vectors is not None and len(a.chunks) and len(b.chunks):
+        near = nearest_chunks(a, b, b_skip)
+        seeds += embedding_seeds(a, b, weights, params, a_skip=a_skip, b_skip=b_skip, nearest=near)
+        seeds += chain_seeds(a, b, params, a_skip=a_skip, b_skip=b_skip, runs=runs, nearest=near)
     groups = cluster(seeds, gap=params.extend_gap_chars)
     groups = [g for g in groups if is_evidence(g, a, b, params)]
     groups = resolve(merge_close(groups, params), a, b, params)
