@@ -311,6 +311,7 @@ ALIGNER_SWEEPS: dict[str, list[Any]] = {
     "report_min_passage_words": [12, 15, 20, 25, 30],
     "paraphrase_strong_cosine": [0.95, 0.96, 0.965, 0.97, 0.98],
     "paraphrase_strong_overlap": [0.2, 0.3, 0.4, 0.5, 0.6],
+    "cluster_min_density": [0.0, 0.4, 0.5, 0.55, 0.6, 0.7],
     "chain_min_chunks": [3, 4, 5, 6],
     "chain_cosine": [0.82, 0.84, 0.86, 0.88],
     "chain_mean_cosine": [0.88, 0.89, 0.9, 0.91, 0.92],

@@ -564,6 +564,36 @@ def _units(group: Sequence[Seg]) -> int:
     return min(count([(s.a0, s.a1) for s in group]), count([(s.b0, s.b1) for s in group]))
 
 
+def density(group: Sequence[Seg]) -> float:
+    """Share of the group's extent that its seeds cover, in the text where they cover more: a copied
+    passage (even reordered or summarised on one side) is matched sentence after sentence, while stock
+    sentences of one form match one here and one there with unmatched sentences between them."""
+
+    def share(spans: list[tuple[int, int]]) -> float:
+        lo, hi = min(s for s, _ in spans), max(e for _, e in spans)
+        n, end = 0, lo
+        for s, e in sorted(spans):
+            s = max(s, end)
+            if e > s:
+                n += e - s
+                end = e
+        return n / max(1, hi - lo)
+
+    return max(share([(s.a0, s.a1) for s in group]), share([(s.b0, s.b1) for s in group]))
+
+
+def dense_groups(groups: list[list[Seg]], params: DuplicationParams, *, gap: float) -> list[list[Seg]]:
+    """Groups whose seeds cover less than cluster_min_density of their extent in both texts keep only
+    their strong seeds (clustered again): the weak seeds around them are scattered stock sentences."""
+    out: list[list[Seg]] = []
+    for g in groups:
+        if len(g) < 2 or density(g) >= params.cluster_min_density:
+            out.append(g)
+        else:
+            out.extend(cluster([s for s in g if s.strong], gap=gap))
+    return out
+
+
 def is_evidence(group: Sequence[Seg], a: DocFeatures, b: DocFeatures, params: DuplicationParams) -> bool:
     """Enough to show: a strong seed; or several seeds of which some lexical (shingle runs or sentence
     pairs sharing lemmas) over enough characters in both texts; or embedding-only seeds over a long
@@ -822,7 +852,8 @@ def align(
         seeds += chain_seeds(a, b, params, a_skip=a_skip, b_skip=b_skip, runs=runs, nearest=near)
     groups = cluster(seeds, gap=params.extend_gap_chars)
     groups = [g for g in groups if is_evidence(g, a, b, params)]
-    groups = resolve(merge_close(groups, params), a, b, params)
+    groups = dense_groups(merge_close(groups, params), params, gap=params.extend_gap_chars)
+    groups = resolve(groups, a, b, params)
     passages = [to_passage(g, a) for g in groups]
     template: list[Passage] = []
     if boiler:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -70,6 +70,7 @@ class DuplicationParams(_Strict):
     cluster_min_units: int = Field(2, ge=1)
     cluster_close_units: int = Field(2, ge=1)
     cluster_min_chars: int = Field(150, ge=0)
+    cluster_min_density: float = Field(0.55, ge=0, le=1)
     merge_gap_chars: int = Field(1500, ge=0)
     merge_other_gap_chars: int = Field(4000, ge=0)
     chain_min_chunks: int = Field(4, ge=2)
@@ -86,11 +87,26 @@ class SimilarityParams(_Strict):
     novelty_ceiling_cosine: float = Field(0.95, ge=-1, le=1)
     novelty_min_words: int = Field(300, ge=0)
     top_statuses: list[str] = Field(default_factory=lambda: ["top99", "top45"])
+    # The readable score 0-100: 100 * sigmoid(score_bias + score_dense_weight * (cosine - the archive's median
+    # cosine to the same text) + score_lexical_weight * tf-idf cosine); levels and the listing cut-off on it.
+    ranking: Literal["score", "rrf"] = "score"
+    score_bias: float = -4.0
+    score_dense_weight: float = Field(100.0, ge=0)
+    score_lexical_weight: float = Field(10.0, ge=0)
+    level_same: float = Field(80.0, ge=0, le=100)
+    level_related: float = Field(50.0, ge=0, le=100)
+    cutoff: float = Field(30.0, ge=0, le=100)
+    reason_terms: int = Field(5, ge=0, le=20)
 
     @model_validator(mode="after")
     def _band(self) -> SimilarityParams:
         if self.novelty_floor_cosine >= self.novelty_ceiling_cosine:
             raise ValueError("similarity.novelty_floor_cosine must be below similarity.novelty_ceiling_cosine")
+        if not self.cutoff <= self.level_related <= self.level_same:
+            raise ValueError(
+                "similarity: need cutoff <= level_related <= level_same "
+                f"(got {self.cutoff}, {self.level_related}, {self.level_same})"
+            )
         return self
 
 

@@ -12,7 +12,16 @@ import pytest
 
 from models.embedder import CachedEmbedder, Embedder, load_embedder
 from models.text import sentences
-from screening.alignment import PairMatch, Seg, chunk_language, cluster, is_reportable, merge_close
+from screening.alignment import (
+    PairMatch,
+    Seg,
+    chunk_language,
+    cluster,
+    dense_groups,
+    density,
+    is_reportable,
+    merge_close,
+)
 from screening.params import Parameters
 from screening.pipeline import align_texts
 from tests.conftest import shared_dir
@@ -120,6 +129,16 @@ def test_heavy_rewrite_is_found_by_a_chain_of_nearest_sentences(
     assert hits[0].other_start < so + sn and hits[0].other_end > so
 
 
+def test_scattered_weak_seeds_keep_only_the_strong_ones(params: Parameters) -> None:
+    """A merged group whose seeds cover little of its extent in both texts is reduced to its strong seeds."""
+    weak = [Seg(i * 400, i * 400 + 100, i * 500, i * 500 + 100, "paraphrase", 0.5, source="sentence") for i in range(4)]
+    strong = Seg(1700, 1800, 2100, 2200, "edited", 0.3, strong=True, source="shingle")
+    dense = [Seg(i * 100, i * 100 + 95, i * 110, i * 110 + 100, "paraphrase", 0.5, source="sentence") for i in range(4)]
+    out = dense_groups([[*weak, strong], dense], params.duplication, gap=params.duplication.extend_gap_chars)
+    assert out == [[strong], dense]
+    assert density(dense) >= params.duplication.cluster_min_density > density([*weak, strong])
+
+
 def _archive_texts() -> dict[str, str]:
     from screening.proposal import Proposal
 
@@ -139,6 +158,9 @@ def _archive_texts() -> dict[str, str]:
         # stock sentences of consecutive sections (adaptability, sustainability, stakeholders) in form order
         ("arsip-007", "arsip-021"),
         ("arsip-012", "arsip-021"),
+        # six rephrased stock sentences, one or two per section (upload, same-day verification, staff,
+        # APBD budget, adaptability, stakeholders) with unmatched sentences between: not dense enough
+        ("arsip-007", "arsip-027"),
     ],
 )
 def test_stock_sentences_of_one_form_are_not_a_copy(
