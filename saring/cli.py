@@ -189,6 +189,8 @@ def similar(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Similar past innovations for a text or a proposal file, with a novelty estimate."""
+    from screening.results import NO_SIMILAR_TEXT, SIMILARITY_LEVEL_LABELS
+
     s = _app_instance()
     query = text
     p = Path(text)
@@ -207,8 +209,11 @@ def similar(
         print(json.dumps({"novelty": novelty, "similar": [h.model_dump() for h in hits]}, ensure_ascii=False, indent=2))
         return
     shown = novelty if novelty is not None else f"- (hanya untuk teks ≥ {s.params.similarity.novelty_min_words} kata)"
+    if not hits:
+        Console().print(f"{NO_SIMILAR_TEXT} (kebaruan: {shown})")
+        return
     t = Table(title=f"Inovasi terdahulu yang mirip (kebaruan: {shown})")
-    for col in ("ID", "Judul", "Instansi", "Tahun", "Status", "Skor", "Dense", "Leksikal"):
+    for col in ("ID", "Judul", "Instansi", "Tahun", "Status", "Skor (0-100)", "Tingkat", "Istilah bersama"):
         t.add_column(col)
     for h in hits:
         t.add_row(
@@ -217,9 +222,9 @@ def similar(
             h.instansi,
             str(h.tahun or ""),
             (h.status or "").upper(),
-            f"{h.score:.4f}",
-            f"{h.dense_score:.3f}",
-            f"{h.lexical_score:.3f}",
+            f"{h.score:.0f}",
+            SIMILARITY_LEVEL_LABELS.get(h.level or "", ""),
+            ", ".join(h.reason.terms) if h.reason else "",
         )
     Console().print(t)
 

@@ -14,6 +14,7 @@ Relation = Literal["other_region", "same_instansi", "declared_replication", "boi
 Recommendation = Literal["lanjut", "perlu_klarifikasi", "tidak_lengkap", "indikasi_duplikasi"]
 Severity = Literal["error", "warning", "info"]
 SectionStatus = Literal["ada", "tidak_ada", "terlalu_pendek", "melebihi_batas", "hanya_instruksi"]
+SimilarityLevel = Literal["sama", "terkait", "lemah"]
 
 RECOMMENDATION_LABELS: dict[str, str] = {
     "lanjut": "Lanjut",
@@ -27,6 +28,12 @@ RELATION_LABELS: dict[str, str] = {
     "declared_replication": "Replikasi yang dinyatakan",
     "boilerplate": "Hanya teks templat",
 }
+SIMILARITY_LEVEL_LABELS: dict[str, str] = {
+    "sama": "Inovasi yang sama",
+    "terkait": "Terkait",
+    "lemah": "Kemiripan lemah",
+}
+NO_SIMILAR_TEXT = "Tidak ada inovasi terdahulu yang mirip."
 MATCH_LABELS: dict[str, str] = {
     "identical": "identik",
     "edited": "disunting",
@@ -92,15 +99,37 @@ class Duplicate(BaseModel):
     )
 
 
+class MatchReason(BaseModel):
+    """Why a past innovation is listed as similar: the key terms both texts share and the best matching
+    passage pair."""
+
+    terms: list[str] = Field(
+        default_factory=list, description="Shared key terms (lemmas), the most tf-idf-weighted first."
+    )
+    passage: str = Field("", description="The past innovation's passage that best matches the text.")
+    passage_start: int | None = Field(None, ge=0, description="Its character offsets in the past innovation's text.")
+    passage_end: int | None = Field(None, ge=0)
+    query_passage: str = Field("", description="The passage of the searched text it matches.")
+
+
 class Similar(BaseModel):
     id: str
     judul: str = ""
     instansi: str = ""
     tahun: int | None = None
     status: str | None = None
-    score: float = Field(description="Reciprocal-rank-fusion score of the dense and lexical retrievers.")
+    score: float = Field(
+        description="Readable similarity 0-100 (calibrated from the dense cosine and the lexical tf-idf cosine; "
+        "eval/CALIBRATION.md). Results written before it existed (they have no `level`) hold the raw "
+        "reciprocal-rank-fusion score here instead."
+    )
+    level: SimilarityLevel | None = Field(
+        None, description="sama (the same innovation), terkait (related) or lemah (weak), from `score`."
+    )
+    rrf_score: float | None = Field(None, description="Reciprocal-rank-fusion score of the two retrievers.")
     dense_score: float | None = None
     lexical_score: float | None = None
+    reason: MatchReason | None = None
 
 
 class Finding(BaseModel):

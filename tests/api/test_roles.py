@@ -139,10 +139,14 @@ def test_short_archive_query_uses_meaning_too(client: TestClient, keys: Keys) ->
     top = r["items"][0]
     assert top["id"] == "arsip-017" and top["dense_score"] > 0.5 and top["lexical_score"] > 0
     assert r["novelty"] is None, "the novelty band is calibrated on whole proposals, not on two words"
+    only99 = client.get(
+        "/api/v1/archive/search", params={"q": "bank sampah", "status": "top99"}, headers=auth(keys["judge"])
+    ).json()["items"]
+    assert [h["id"] for h in only99] == ["arsip-017"]
     only45 = client.get(
         "/api/v1/archive/search", params={"q": "bank sampah", "status": "top45"}, headers=auth(keys["judge"])
     ).json()["items"]
-    assert only45 and all(h["status"] == "top45" for h in only45)
+    assert only45 == [], "no Top 45 entry is about bank sampah: nothing above the cut-off"
 
 
 def test_archive_import_with_a_repeated_id_is_409_and_imports_nothing(

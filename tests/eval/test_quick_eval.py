@@ -20,4 +20,7 @@ def test_quick_eval_runs(tmp_path: Path, plag_corpus_dir: Path) -> None:
     assert data["pan"]["overall"]["recall"] > 0.5
     assert data["pairs"]["by_match"]["identical"]["recall"] > 0.8
     assert data["retrieval"]["all/hybrid"]["R@10"] > 0.8
+    larger = data["retrieval"]["larger_archive"]
+    assert larger["scores"]["test/rewritten/score"]["R@5"] > 0.7
+    assert larger["listing"]["test"]["none"]["none: nothing listed"] >= 0.8
     assert data["sts"]["spearman"] > 0.5
