@@ -31,7 +31,7 @@ from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.deps import COOKIE, RunnerDep, SaringDep, get_principal
-from api.routes import summarise, unreadable_upload
+from api.routes import BATCH_STATE_LABELS, summarise, unreadable_upload
 from api.schemas import ProposalSummary
 from corpus.store import BatchInfo
 from saring.auth import Principal, authenticate, end_session, start_session
@@ -54,14 +54,18 @@ from screening.render import (
     fmt_when,
     highlight,
     match_types,
+    own_text_spans,
     parts_label,
     segment_count,
     segment_parts,
+    similar_level,
+    similar_terms,
     source_label,
     status_label,
     when_filter,
 )
-from screening.results import Comparison, Duplicate, ProposalResult
+from screening.replication import origins
+from screening.results import NO_SIMILAR_TEXT, Comparison, Duplicate, ProposalResult
 
 HERE = Path(__file__).parent
 TEMPLATES_DIR = HERE / "templates"
@@ -74,12 +78,7 @@ COOKIE_MAX_AGE_S = 12 * 3600
 STAFF = ("admin", "secretariat", "judge")
 WRITERS = ("admin", "secretariat")
 ROLE_LABELS: dict[str, str] = {"admin": "Admin", "secretariat": "Sekretariat", "judge": "Juri", "portal": "Portal"}
-STATE_LABELS: dict[str, str] = {
-    "queued": "Menunggu",
-    "running": "Sedang disaring",
-    "done": "Selesai",
-    "failed": "Gagal",
-}
+STATE_LABELS: dict[str, str] = BATCH_STATE_LABELS
 ARCHIVE_STATUS_LABELS: dict[str, str] = {"top99": "Top 99", "top45": "Top 45", "peserta": "Peserta"}
 KLASTER_LABELS: dict[str, str] = {
     "kementerian": "Kementerian",
@@ -124,6 +123,9 @@ def _templates() -> Jinja2Templates:
         KLASTER_LABELS=KLASTER_LABELS,
         ARCHIVE_STATUS_LABELS=ARCHIVE_STATUS_LABELS,
         status_label=status_label,
+        similar_level=similar_level,
+        similar_terms=similar_terms,
+        NO_SIMILAR_TEXT=NO_SIMILAR_TEXT,
         match_types=match_types,
         segment_count=segment_count,
         version=saring_version(),
@@ -280,13 +282,19 @@ def _batch_view(b: BatchInfo, *, zone: str = "WIB") -> dict[str, Any]:
 
 
 def _dashboard(request: Request, saring: Saring, who: Principal, *, status_code: int = 200, **ctx: Any) -> Response:
-    batches = [_batch_view(b, zone=saring.settings.timezone) for b in saring.store.list_batches(limit=50)]
+    show_hidden = request.query_params.get("tampilkan_tersembunyi") == "1"
+    listed = saring.store.list_batches(limit=50, include_hidden=show_hidden)
+    batches = [_batch_view(b, zone=saring.settings.timezone) for b in listed]
+    just_hidden = request.query_params.get("disembunyikan", "")[:100]  # after the hide form: name the batch
+    hidden_now = saring.store.get_batch(just_hidden) if just_hidden else None
     return render(
         request,
         "dashboard.html.j2",
         who,
         status_code=status_code,
         batches=batches,
+        show_hidden=show_hidden,
+        hidden_now=hidden_now if hidden_now is not None and hidden_now.hidden_at is not None else None,
         can_upload=who.role in WRITERS,
         extensions=", ".join(sorted(SUPPORTED_EXTENSIONS)),
         max_mb=saring.settings.max_upload_mb,
@@ -352,6 +360,23 @@ async def upload(
     except ValueError as e:  # e.g. the same proposal id twice in one upload
         return fail(f"Batch tidak dapat dibuat: {e}")
     return RedirectResponse(f"/batch/{quote(batch_id)}", status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/batch/{batch_id}/sembunyikan", response_class=HTMLResponse)
+def hide_batch_page(request: Request, batch_id: str, saring: SaringDep, who: Writers) -> Response:
+    """The secretariat hides a failed batch from the dashboard (nothing is deleted; the batch stays reachable)."""
+    if not saring.store.hide_batch(batch_id, actor_key_id=who.key_id):
+        b = saring.store.get_batch(batch_id)
+        if b is None:
+            raise _not_found(f"Batch {batch_id} tidak ada.", who)
+        raise PageError(
+            status.HTTP_409_CONFLICT,
+            "Batch tidak dapat disembunyikan",
+            f"Batch {batch_id} berstatus {STATE_LABELS.get(b.state, b.state)}; hanya batch yang gagal yang dapat "
+            "disembunyikan.",
+            who,
+        )
+    return RedirectResponse(f"/?disembunyikan={quote(batch_id)}", status.HTTP_303_SEE_OTHER)
 
 
 @dataclass
@@ -494,7 +519,14 @@ def proposal_page(request: Request, proposal_id: str, saring: SaringDep, who: St
         resolutions=saring.store.resolutions(proposal_id),
         can_resolve=who.role in ("admin", "secretariat"),
         resolved=request.query_params.get("ditangani") == "1",
+        own_text=_own_text(p),
+        origins=origins(p),
     )
+
+
+def _own_text(p: ProposalResult) -> Markup:
+    spans, attrs = own_text_spans(p)
+    return highlight(p.text, spans, attrs=attrs)
 
 
 @router.post("/usulan/{proposal_id}/tangani", response_class=HTMLResponse)
@@ -670,6 +702,22 @@ def archive_page(
         klasters=sorted({e.klaster for e in entries if e.klaster}),
         statuses=sorted({e.status for e in entries if e.status}),
         headings=KEY_HEADINGS,
+    )
+
+
+@router.get("/replikasi", response_class=HTMLResponse)
+def replication_page(request: Request, saring: SaringDep, who: Staff, hanya_terkait: bool = False) -> Response:
+    """The replication map: each past top innovation and the later proposals that followed it."""
+    m = saring.replication_map(only_linked=hanya_terkait)
+    links = [x for e in m.entries for x in e.links]
+    return render(
+        request,
+        "replication.html.j2",
+        who,
+        m=m,
+        only_linked=hanya_terkait,
+        n_declared=sum(1 for x in links if x.relation == "declared_replication"),
+        n_shared=sum(1 for x in links if x.relation != "declared_replication"),
     )
 
 

@@ -30,15 +30,20 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from screening.proposal import KEY_HEADINGS
+from screening.replication import ReplicationMap
 from screening.results import (
     MATCH_LABELS,
+    NO_SIMILAR_TEXT,
     RECOMMENDATION_LABELS,
     RELATION_LABELS,
+    SIMILARITY_LEVEL_LABELS,
     Duplicate,
     Passage,
     ProposalResult,
     Report,
     Segment,
+    Similar,
 )
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
@@ -327,6 +332,17 @@ def fmt_pct(value: float | None, digits: int = 1) -> str:
     return f"{value * 100:.{digits}f}".replace(".", ",") + " %"
 
 
+def similar_level(s: Similar) -> str:
+    """The stated level of a similar past innovation ("Inovasi yang sama", "Terkait", "Kemiripan lemah");
+    empty for results screened before the readable score existed."""
+    return SIMILARITY_LEVEL_LABELS.get(s.level or "", "")
+
+
+def similar_terms(s: Similar) -> str:
+    """The key terms a similar past innovation shares with the text, comma separated."""
+    return ", ".join(s.reason.terms) if s.reason else ""
+
+
 def fmt_num(value: float | None, digits: int = 2) -> str:
     """A number with an Indonesian decimal comma; `–` when missing."""
     if value is None:
@@ -505,9 +521,12 @@ SIMILAR_HEADERS = [
     "Instansi",
     "Tahun",
     "Status",
-    "Skor",
+    "Skor kemiripan (0-100)",
     "Skor semantik",
     "Skor leksikal",
+    "Tingkat",
+    "Istilah bersama",
+    "Bagian paling cocok",
 ]
 ERROR_HEADERS = ["Berkas", "Alasan"]
 PARAMETER_HEADERS = ["Kunci", "Nilai"]
@@ -554,6 +573,9 @@ def _similar_rows(report: Report) -> list[list[object]]:
             s.score,
             s.dense_score,
             s.lexical_score,
+            similar_level(s),
+            similar_terms(s),
+            s.reason.passage if s.reason else "",
         ]
         for p in report.proposals
         for rank, s in enumerate(p.similar, start=1)
@@ -742,6 +764,83 @@ def write_xlsx(report: Report, path: Path) -> None:
     os.replace(tmp, path)
 
 
+REPLICATION_HEADERS = [
+    "ID arsip",
+    "Judul inovasi terdahulu",
+    "Instansi",
+    "Tahun",
+    "Capaian",
+    "Replikasi dinyatakan",
+    "Berbagi teks tanpa menyatakan",
+    "Daerah",
+    "Tahun usulan",
+]
+REPLICATION_LINK_HEADERS = [
+    "ID arsip",
+    "Judul inovasi terdahulu",
+    "ID usulan",
+    "Judul usulan",
+    "Instansi usulan",
+    "Wilayah",
+    "Tahun usulan",
+    "Hubungan",
+    "Jenis kecocokan",
+    "Porsi teks usulan",
+]
+
+
+def write_replication_xlsx(m: ReplicationMap, path: Path) -> None:
+    """The replication map as XLSX: one row per past top innovation ("Peta replikasi") and one row per
+    later proposal linked to it ("Tautan"), from the same JSON the API returns."""
+    wb = Workbook(write_only=True)
+    _add_sheet(
+        wb,
+        "Peta replikasi",
+        REPLICATION_HEADERS,
+        (
+            [
+                e.id,
+                e.judul,
+                e.instansi,
+                e.tahun,
+                status_label(e.status),
+                e.declared,
+                e.shared_text,
+                ", ".join(e.regions),
+                ", ".join(str(y) for y in e.years),
+            ]
+            for e in m.entries
+        ),
+        max_width=80,
+    )
+    _add_sheet(
+        wb,
+        "Tautan",
+        REPLICATION_LINK_HEADERS,
+        (
+            [
+                e.id,
+                e.judul,
+                x.proposal_id,
+                x.judul,
+                x.instansi,
+                x.wilayah,
+                x.tahun,
+                RELATION_LABELS.get(x.relation, x.relation),
+                MATCH_LABELS.get(x.match_type, x.match_type),
+                x.share,
+            ]
+            for e in m.entries
+            for x in e.links
+        ),
+        percent_cols=[9],
+        max_width=80,
+    )
+    tmp = _atomic_target(path)
+    wb.save(tmp)
+    os.replace(tmp, path)
+
+
 # --------------------------------------------------------------------------- HTML
 
 
@@ -853,6 +952,45 @@ def word_diff(
     return only_a, only_b
 
 
+_HEADING_LINE = re.compile(
+    r"^(?:" + "|".join(re.escape(h) for h in sorted(KEY_HEADINGS.values(), key=len, reverse=True)) + r")[ \t]*$",
+    re.MULTILINE,
+)
+
+
+def heading_spans(text: str, within: Sequence[tuple[int, int]] | None = None) -> list[Span]:
+    """The form's section headings in a composed text (a line that is exactly a heading), as `sec-head`
+    spans; with `within`, only those inside one of these ranges. A heading inside a copied passage is
+    the form's, not copied text: the pages show it unhighlighted."""
+    out: list[Span] = []
+    for m in _HEADING_LINE.finditer(text):
+        if within is None or any(s < m.end() and m.start() < e for s, e in within):
+            out.append((m.start(), m.end(), "sec-head", ""))
+    return out
+
+
+def own_text_spans(p: ProposalResult) -> tuple[list[Span], dict[str, dict[str, str]]]:
+    """The proposal's own text with its section headings and, in each finding's colour, the passages it
+    shares with other documents (template-only findings left out); ids `<anchor>-own-d<j>p<i>`."""
+    anchor = anchor_id(p.id)
+    spans = heading_spans(p.text)
+    attrs: dict[str, dict[str, str]] = {}
+    for j, d in enumerate(p.duplicates):
+        if d.relation == "boilerplate":
+            continue
+        for i, ps in enumerate(d.passages):
+            if ps.end > len(p.text):
+                continue  # written against another text (an older version): never mark the wrong words
+            element = f"{anchor}-own-d{j}p{i}"
+            label = MATCH_LABELS.get(ps.match_type, ps.match_type)
+            spans.append((ps.start, ps.end, f"m{j % 8}", element))
+            attrs[element] = {
+                "title": f"Cocok dengan {d.other_id} · bagian {i + 1} · {label} · {ps.words} kata",
+                "data-match": ps.match_type,
+            }
+    return spans, attrs
+
+
 def _passage_spans(
     anchor: str,
     j: int,
@@ -909,6 +1047,10 @@ def _passage_spans(
                 only_a, only_b = word_diff(texts[0], s0, s1, texts[1], o0, o1)
                 left.extend((x, y, "diff-add", "") for x, y in only_a)
                 right.extend((x, y, "diff-del", "") for x, y in only_b)
+    if texts is not None:
+        left.extend(heading_spans(texts[0], [(p.start, p.end) for p in passages]))
+        if texts[1] is not None:
+            right.extend(heading_spans(texts[1], [other_extent(p) for p in passages]))
     for i, p in enumerate(templates):
         a, b = _mark_id(anchor, j, "ta", i), _mark_id(anchor, j, "tb", i)
         left.append((p.start, p.end, "tpl", a))
@@ -977,6 +1119,9 @@ def _env() -> Environment:
         SOURCE_LABELS=SOURCE_LABELS,
         source_label=source_label,
         status_label=status_label,
+        similar_level=similar_level,
+        similar_terms=similar_terms,
+        NO_SIMILAR_TEXT=NO_SIMILAR_TEXT,
         thousands=_thousands,
         match_types=match_types,
         segment_count=segment_count,

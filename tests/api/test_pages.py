@@ -388,6 +388,37 @@ def test_proposal_page_shows_the_evidence(client: TestClient, keys: Keys, batch_
     assert "Kebaruan usulan ini" in page
 
 
+def test_proposal_page_shows_its_own_text_with_the_shared_passages_marked(
+    client: TestClient, keys: Keys, batch_id: str, service: Saring
+) -> None:
+    """The judge reads the proposal itself: its full text, the form's headings in bold, and each passage it
+    shares with another document marked with that finding's colour, covering exactly the passage's words."""
+    result = service.store.get_result(COPY)
+    assert result is not None
+    page = client.get(f"/usulan/{COPY}", headers=auth(keys["judge"])).text
+    section = re.search(r'<section id="[^"]*-teks">.*?</section>', page, re.S)
+    assert section is not None
+    marks = Marks(section.group(0))
+    anchor = next(iter(marks.texts)).split("-own-")[0] if marks.texts else ""
+    shown = 0
+    for j, d in enumerate(result.duplicates):
+        if d.relation == "boilerplate":
+            assert not any(k.startswith(f"{anchor}-own-d{j}p") for k in marks.texts)
+            continue
+        for i, ps in enumerate(d.passages):
+            element = f"{anchor}-own-d{j}p{i}"
+            assert marks.texts[element] == result.text[ps.start : ps.end]
+            assert f"m{j % 8}" in str(marks.attrs[element]["class"]) and d.other_id in str(
+                marks.attrs[element]["title"]
+            )
+            shown += 1
+    assert shown >= 1
+    # the whole text is there, and the form's headings are marked as headings, not as copied text
+    assert " ".join(result.text.split()) in text_of(section.group(0))
+    assert re.search(r'<mark class="sec-head">Ringkasan</mark>', section.group(0))
+    assert f"/bandingkan?a={COPY}&amp;b={SOURCE}" in section.group(0)
+
+
 def test_evidence_links_point_at_elements_of_the_page(client: TestClient, keys: Keys, batch_id: str) -> None:
     page = client.get(f"/usulan/{COPY}", headers=auth(keys["judge"])).text
     targets = re.findall(r'<a href="#([^"]+)" class="small no-print">\[bukti\]</a>', page)
@@ -428,6 +459,21 @@ def test_comparison_highlights_the_stored_evidence(
     assert "Palu Barat" in shown_a and "Ulujadi" in shown_a
     for _ in dup.template_passages:
         assert 'class="tpl"' in r.text
+
+
+def test_form_headings_inside_a_copied_passage_are_not_highlighted(
+    client: TestClient, keys: Keys, batch_id: str, service: Saring
+) -> None:
+    """The verbatim copy spans several sections of the form: the headings between them (the form's own
+    text, in both documents anyway) are marked `sec-head` inside the passage, which the page shows plain."""
+    page = client.get(f"/bandingkan?a={COPY}&b={SOURCE}", headers=auth(keys["judge"])).text
+    inside = re.findall(r'<mark class="sec-head">([^<]+)</mark>', page)
+    assert inside, "the copied passage crosses a section heading"
+    from screening.proposal import KEY_HEADINGS
+
+    assert set(inside) <= set(KEY_HEADINGS.values())
+    css = client.get("/static/saring.css").text
+    assert re.search(r"mark\.sec-head \{[^}]*background: #fff", css)
 
 
 def test_comparison_recomputes_when_asked_or_without_stored_evidence(
@@ -710,15 +756,18 @@ def test_archive_search_with_filters(client: TestClient, keys: Keys, service: Sa
     found = get("?q=" + quote("tabungan sampah warga untuk token listrik dan iuran BPJS"))
     rows = archive_rows(found)
     assert rows and rows[0]["id"] == "arsip-017", rows  # BASADIG, the bank sampah digital
+    assert found.count('href="/bandingkan?b=') == len(rows), "every hit links to the comparison form"
     assert "hanya diperkirakan untuk teks usulan utuh" in text_of(found), "no novelty for a one-line query"
     row = next(r for r in sample_batch() if r["id"] == "usulan-2025-08")
     pasted = " ".join(" ".join(str(t) for t in row["bagian"].values()).split()[:400])  # type: ignore[attr-defined]
     assert "Kebaruan teks ini terhadap inovasi unggulan terdahulu" in text_of(get("?q=" + quote(pasted)))
 
+    kota = next(e for e in entries if e.klaster == "kota")
+    y2023 = next(e for e in entries if e.tahun == 2023)
     for query, expected in [
-        ("?q=sampah&status=top45", {"status": "top45"}),
-        ("?q=" + quote("pelayanan warga") + "&klaster=kota", {"klaster": "kota"}),
-        ("?q=" + quote("pelayanan warga") + "&tahun=2023", {"tahun": "2023"}),
+        ("?q=" + quote("bank sampah digital") + "&status=top99", {"status": "top99"}),
+        ("?q=" + quote(kota.judul) + "&klaster=kota", {"klaster": "kota"}),
+        ("?q=" + quote(y2023.judul) + "&tahun=2023", {"tahun": "2023"}),
         ("?tahun=2021", {"tahun": "2021"}),
         ("?klaster=kota&status=top99", {"klaster": "kota", "status": "top99"}),
     ]:
@@ -726,6 +775,9 @@ def test_archive_search_with_filters(client: TestClient, keys: Keys, service: Sa
         assert rows, query
         for key, value in expected.items():
             assert {r[key] for r in rows if r[key]} == {value}, (query, rows)
+    # a filter whose entries are all below the cut-off lists nothing, and says so (issue 15)
+    empty = get("?q=" + quote("bank sampah") + "&status=top45")
+    assert not archive_rows(empty) and "tidak ada inovasi terdahulu yang mirip" in text_of(empty).lower()
     assert "sedikitnya 2 karakter" in text_of(get("?q=a"))
 
 

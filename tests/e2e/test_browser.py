@@ -310,11 +310,49 @@ def test_flagged_proposal_page(browser: WebDriver, screened: dict[str, Any], art
         assert expected in main
     row = d.find_element(By.XPATH, f"//table[contains(@class,'overlaps')]//tr[.//code[text()='{SOURCE}']]")
     assert "Instansi/daerah lain" in row.text and "identik" in row.text
-    assert d.find_elements(By.CSS_SELECTOR, "[id$='-similar'] table tbody tr"), "similar past innovations listed"
+    # SIAGA ZONA (disaster zoning) resembles no past innovation of the archive: nothing is listed, and it says so
+    assert not d.find_elements(By.CSS_SELECTOR, "[id$='-similar'] table tbody tr")
+    assert "Tidak ada inovasi terdahulu yang mirip" in d.find_element(By.CSS_SELECTOR, "[id$='-similar']").text
     fits_the_screen(d)
     no_console_errors(d)
     shot(d, artifacts, "07-usulan-ditandai")
     shot(d, artifacts, "07-usulan-ditandai", full=True)
+    # the paraphrase of BASADIG (arsip-017) lists it first, with a readable score, its level and the reason
+    d.get(d.current_url.replace(COPY, "usulan-2025-08"))
+    rows = d.find_elements(By.CSS_SELECTOR, "[id$='-similar'] table tbody tr")
+    assert rows and "BASADIG" in rows[0].text
+    score = int(rows[0].find_element(By.CSS_SELECTOR, "td.num b").text)
+    assert 0 < score <= 100
+    d.execute_script("arguments[0].scrollIntoView()", d.find_element(By.CSS_SELECTOR, "[id$='-similar']"))
+    shot(d, artifacts, "21-usulan-mirip-skor")
+
+
+def test_own_text_and_replication_map(browser: WebDriver, screened: dict[str, Any], artifacts: Path) -> None:
+    """Issue 15 points 3 and 4: the proposal's own text with its shared passages marked (headings plain), and
+    the replication map with the declared replication of arsip-001 and the copies of arsip-009 / arsip-017."""
+    d = browser
+    base = screened["batch_url"].rsplit("/batch/", 1)[0]
+    d.get(f"{base}/usulan/{COPY}")
+    own = d.find_element(By.CSS_SELECTOR, "section[id$='-teks'] .own-text")
+    d.execute_script("arguments[0].scrollIntoView()", own)
+    marks = own.find_elements(By.CSS_SELECTOR, "mark[id*='-own-d']")
+    assert marks and all(m.text.strip() for m in marks)
+    heading = own.find_element(By.CSS_SELECTOR, "mark.sec-head")
+    assert heading.value_of_css_property("font-weight") in ("700", "bold")
+    fits_the_screen(d)
+    no_console_errors(d)
+    shot(d, artifacts, "18-usulan-teks-sendiri")
+    d.get(f"{base}/replikasi?hanya_terkait=1")
+    table = d.find_element(By.CSS_SELECTOR, "table.replication")
+    rows = {r.find_element(By.TAG_NAME, "code").text: r.text for r in table.find_elements(By.CSS_SELECTOR, "tbody tr")}
+    assert "usulan-2025-09" in rows["arsip-001"] and "Replikasi yang dinyatakan" in rows["arsip-001"]
+    assert "usulan-2025-07" in rows["arsip-009"] and "usulan-2025-08" in rows["arsip-017"]
+    fits_the_screen(d)
+    no_console_errors(d)
+    shot(d, artifacts, "19-peta-replikasi")
+    d.get(f"{base}/usulan/usulan-2025-09")
+    assert "arsip-001" in d.find_element(By.CSS_SELECTOR, "[id$='-asal']").text
+    shot(d, artifacts, "20-usulan-asal-gagasan")
 
 
 def test_comparison_highlights_the_copied_passages(
@@ -402,6 +440,18 @@ def print_to_pdf(d: WebDriver, url: str, *, attempts: int = 3) -> bytes:
     raise AssertionError("unreachable")
 
 
+def text_run_ends(page: Any) -> list[float]:
+    """Estimated right end (pt) of every text run of a PDF page: its start plus half an em per character."""
+    ends: list[float] = []
+
+    def run_end(t: str, cm: Any, tm: Any, _font: Any, size: float) -> None:
+        if t.strip():
+            ends.append(cm[4] + tm[4] * cm[0] + len(t.strip()) * size * abs(cm[0]) * 0.5)
+
+    page.extract_text(visitor_text=run_end)
+    return ends
+
+
 def test_prints_cleanly_to_pdf(browser: WebDriver, screened: dict[str, Any], artifacts: Path) -> None:
     d = browser
     base = screened["batch_url"].rsplit("/batch/", 1)[0]
@@ -419,6 +469,13 @@ def test_prints_cleanly_to_pdf(browser: WebDriver, screened: dict[str, Any], art
         box = reader.pages[0].mediabox
         if name.startswith(("10", "12")):
             assert box.width > box.height, "comparisons and tables print in landscape"
+        if name.startswith("12"):
+            # the last column stays inside the 10 mm margin (it ran into it once): every text run's right end,
+            # estimated at half an em per character, lies left of the margin on every page
+            for page in reader.pages:
+                right = float(page.mediabox.width) - 10 / 25.4 * 72
+                ends = text_run_ends(page)
+                assert ends and max(ends) <= right, f"{name}: text reaches {max(ends):.0f} pt, margin at {right:.0f} pt"
         if name.startswith("10"):
             assert len(reader.pages) >= 2, "both full texts are printed, not just the visible part of the panes"
             flat = re.sub(r"\s+", " ", text)
