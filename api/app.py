@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 
 from api.pages import install as install_pages
+from api.ratelimit import PortalRateLimiter
 from api.routes import router
 from api.schemas import HealthPublic
 from corpus.store import StoreError
@@ -61,6 +62,7 @@ def create_app(
         s = saring or Saring(settings or Settings())
         app.state.saring = s
         app.state.runner = runner or JobRunner(s)
+        app.state.portal_limiter = PortalRateLimiter.from_settings(s.settings)
         app.state.ready = False
         worker = EmbeddedWorker(app.state.runner) if embedded_worker else None
         s.archive_context()  # model loaded and archive indexed before the first request

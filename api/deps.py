@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request, status
 
+from api.ratelimit import enforce_portal_limit
 from saring.auth import Principal, authenticate, session_principal
 from saring.jobs import JobRunner
 from saring.service import Saring
@@ -65,6 +66,7 @@ def get_principal(
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"}
         )
+    enforce_portal_limit(request, p)  # 429 for a portal key over SARING_PORTAL_RATE_LIMIT
     return p
 
 

@@ -36,14 +36,30 @@ from saring.service import Saring
 from screening.errors import InputError
 from screening.proposal import normalise_name
 from screening.readers import SUPPORTED_EXTENSIONS
-from screening.render import write_csv, write_html, write_xlsx
+from screening.render import write_csv, write_html, write_replication_xlsx, write_xlsx
+from screening.replication import ReplicationMap
 from screening.results import FileError, ProposalResult, Recommendation, Relation, Report
 
 router = APIRouter(prefix="/api/v1")
 
+BATCH_STATE_LABELS: dict[str, str] = {
+    "queued": "Menunggu",
+    "running": "Sedang disaring",
+    "done": "Selesai",
+    "failed": "Gagal",
+}
+"""A batch's state as the pages and the Indonesian messages name it."""
+
 ERRORS: dict[int | str, dict[str, object]] = {
     401: {"model": ErrorPublic, "description": "Missing, unknown or revoked API key."},
     403: {"model": ErrorPublic, "description": "This key's role may not do this."},
+    429: {
+        "model": ErrorPublic,
+        "description": "A portal key made more requests than SARING_PORTAL_RATE_LIMIT allows.",
+        "headers": {
+            "Retry-After": {"description": "Seconds until the key may ask again.", "schema": {"type": "integer"}}
+        },
+    },
 }
 NOT_FOUND: dict[int | str, dict[str, object]] = {404: {"model": ErrorPublic, "description": "No such resource."}}
 UPLOAD_ERRORS: dict[int | str, dict[str, object]] = {
@@ -147,12 +163,16 @@ def _batch_public(saring: SaringDep, batch_id: str) -> BatchPublic:
         done=b.done,
         failed=len(b.errors) + b.failed_items,
         errors=b.errors,
+        blocks_total=b.blocks_total,
+        blocks_done=b.blocks_done,
         eta_seconds=batch_eta(b),
         created_at=b.created_at.isoformat(timespec="seconds"),
         started_at=b.started_at.isoformat(timespec="seconds") if b.started_at else None,
         finished_at=b.finished_at.isoformat(timespec="seconds") if b.finished_at else None,
         message=b.message or b.stage,
         report_urls=urls,
+        hidden=b.hidden_at is not None,
+        hidden_at=b.hidden_at.isoformat(timespec="seconds") if b.hidden_at else None,
     )
 
 
@@ -382,8 +402,35 @@ async def create_batch(
     tags=["batches"],
     responses=ERRORS,
 )
-def list_batches(saring: SaringDep, who: StaffReaders, limit: int = Query(50, ge=1, le=500)) -> list[BatchPublic]:
-    return [_batch_public(saring, b.id) for b in saring.store.list_batches(limit=limit)]
+def list_batches(
+    saring: SaringDep,
+    who: StaffReaders,
+    limit: int = Query(50, ge=1, le=500),
+    include_hidden: bool = Query(False, description="Also list the failed batches the secretariat hid."),
+) -> list[BatchPublic]:
+    """Batches, newest first; hidden (failed) batches only with `include_hidden`."""
+    return [_batch_public(saring, b.id) for b in saring.store.list_batches(limit=limit, include_hidden=include_hidden)]
+
+
+@router.post(
+    "/batches/{batch_id}/hide",
+    response_model=BatchPublic,
+    operation_id="hideBatch",
+    tags=["batches"],
+    responses={**ERRORS, **NOT_FOUND, 409: {"model": ErrorPublic, "description": "Only a failed batch can be hidden."}},
+)
+def hide_batch(batch_id: str, saring: SaringDep, who: Writers) -> BatchPublic:
+    """Hide a failed batch from the batch list (nothing is deleted; `include_hidden=true` still lists it)."""
+    if not saring.store.hide_batch(batch_id, actor_key_id=who.key_id):
+        b = saring.store.get_batch(batch_id)
+        if b is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no batch {batch_id!r}")
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            f"Batch {batch_id} berstatus {BATCH_STATE_LABELS.get(b.state, b.state)}; hanya batch yang gagal "
+            "yang dapat disembunyikan.",
+        )
+    return _batch_public(saring, batch_id)
 
 
 @router.get(
@@ -442,6 +489,32 @@ def get_batch_report(
 
 
 # ---------------------------------------------------------------- judges
+
+
+@router.get(
+    "/replication-map",
+    response_model=ReplicationMap,
+    operation_id="getReplicationMap",
+    tags=["judges"],
+    responses={
+        **ERRORS,
+        200: {"content": {"application/json": {}, MEDIA["xlsx"]: {}}, "description": "The map."},
+    },
+)
+def get_replication_map(
+    saring: SaringDep,
+    who: StaffReaders,
+    only_linked: bool = Query(False, description="Only past innovations that some proposal followed."),
+    format: Literal["json", "xlsx"] = "json",
+) -> Response | ReplicationMap:
+    """For each past top innovation: the later proposals that declared it as their source or share text with
+    it, by region and year (replication monitoring), as JSON or as XLSX rendered from it."""
+    m = saring.replication_map(only_linked=only_linked)
+    if format == "json":
+        return m
+    path = Path(tempfile.mkdtemp(prefix="saring-map-")) / "peta-replikasi.xlsx"
+    write_replication_xlsx(m, path)
+    return FileResponse(path, media_type=MEDIA["xlsx"], filename=path.name)
 
 
 @router.get(

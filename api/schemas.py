@@ -165,12 +165,16 @@ class BatchPublic(BaseModel):
     done: int = Field(description="Proposals screened so far.")
     failed: int = Field(description="Files or rows that could not be read, and proposals that failed.")
     errors: list[FileError] = Field(default_factory=list)
+    blocks_total: int = Field(0, description="Blocks the batch is split into for several workers (0: one job).")
+    blocks_done: int = Field(0, description="Blocks finished so far, by all workers together.")
     eta_seconds: float | None = None
     created_at: str
     started_at: str | None = None
     finished_at: str | None = None
     message: str | None = None
     report_urls: dict[str, str] = Field(default_factory=dict)
+    hidden: bool = Field(False, description="A failed batch the secretariat hid from the batch list.")
+    hidden_at: str | None = None
 
 
 class SimilarPublic(BaseModel):

@@ -5,10 +5,12 @@ timestamps in UTC ISO 8601, bytes in base64) and a closing line with the row cou
 altered file is refused instead of half restored. A restore runs in one transaction into an empty store,
 whatever the backend the backup came from.
 
-Backed up: the archive, screened proposals with their sections, results and findings, batches and their
-items, API keys (only their hashes exist) and, on request, the embedding cache. Not backed up, because
-they are rebuilt from the rest: chunk rows (the FAISS ids; recut when the archive is next loaded) and the
-index version counters (bumped by the restore so that running processes reload the archive).
+Backed up: the archive, screened proposals with their sections, results and findings, batches (every
+column, so whether the secretariat hid a failed one too; a backup made before that column existed restores
+with every batch listed) and their items, API keys (only their hashes exist) and, on request, the embedding
+cache. Not backed up, because they are rebuilt from the rest: chunk rows (the FAISS ids; recut when the
+archive is next loaded) and the index version counters (bumped by the restore so that running processes
+reload the archive).
 """
 
 from __future__ import annotations

@@ -69,6 +69,16 @@ def populate(store: Store) -> dict[str, str]:
     assert store.claim_batch("b-20250601-abc", stale_after_s=6)
     store.save_item_result("b-20250601-abc", _result(batch[1], "lanjut"), parameters_version="2025.1", model=MODEL)
     store.fail_item("b-20250601-abc", batch[2].id, reason="Gagal disaring: ValueError")
+    # a failed upload the secretariat hid from the batch list
+    store.create_batch(
+        "b-20250602-gagal",
+        name="Unggahan rusak",
+        proposals=[],
+        errors=[FileError(file="../luar.pdf", reason="Jalur berkas tidak aman.", reason_en="unsafe path")],
+        created_by=1,
+    )
+    store.finish_batch("b-20250602-gagal", state="failed", message="Tidak ada proposal yang dapat dibaca.")
+    assert store.hide_batch("b-20250602-gagal", actor_key_id=1)
     keys = {
         "admin": create_key(store, name="admin-kipp", role="admin")[1],
         "portal": create_key(store, name="portal-palu", role="portal", instansi="Pemerintah Kota Palu")[1],
@@ -83,7 +93,7 @@ def populate(store: Store) -> dict[str, str]:
 
 def snapshot(store: Store) -> dict[str, Any]:
     """What users see of a store, through the Store's own reads."""
-    batches = store.list_batches()
+    batches = store.list_batches(include_hidden=True)
     results = store.list_results(limit=1000)
     return {
         "archive": store.archive_entries(),
@@ -92,6 +102,7 @@ def snapshot(store: Store) -> dict[str, Any]:
         "versions": {r.id: store.result_versions(r.id) for r in results},
         "duplicates": [r.id for r in store.list_results(relation="other_region")],
         "batches": batches,
+        "listed_batches": [b.id for b in store.list_batches()],
         "batch_results": {b.id: store.batch_results(b.id) for b in batches},
         "batch_errors": {b.id: store.batch_item_errors(b.id) for b in batches},
         "batch_pending": {
@@ -115,6 +126,7 @@ def test_round_trip_sqlite_to_postgresql_and_back(tmp_path: Path, sqlite_url: st
     with Store.open(sqlite_url) as src:
         keys = populate(src)
         before = snapshot(src)
+        assert before["listed_batches"] == ["b-20250601-abc"]  # the hidden failed batch is left out of the list
         vectors = src.get_embeddings(MODEL, [f"passage:{i:040x}" for i in range(30)])
         first = tmp_path / "dari-sqlite.jsonl.gz"
         counts = backup(src, first, embeddings=True)
@@ -126,7 +138,7 @@ def test_round_trip_sqlite_to_postgresql_and_back(tmp_path: Path, sqlite_url: st
         "result_versions": 2,
         "resolutions": 0,
         "findings": 1,
-        "batches": 1,
+        "batches": 2,
         "batch_items": 4,
         "api_keys": 3,
         "embeddings": 30,
@@ -137,6 +149,8 @@ def test_round_trip_sqlite_to_postgresql_and_back(tmp_path: Path, sqlite_url: st
     with Store.open(pg_url) as pg:
         assert restore(pg, first) == counts
         assert snapshot(pg) == before
+        hidden = pg.get_batch("b-20250602-gagal")
+        assert hidden is not None and hidden.hidden_at is not None  # the flag came along
         assert pg.index_version("archive") == 1  # bumped: running processes reload the restored archive
         got = pg.get_embeddings(MODEL, list(vectors))
         assert all(np.array_equal(got[k], v) for k, v in vectors.items())

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,22 +89,26 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture(scope="session")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, artifacts: Path, browser_paths: tuple[str, str]
+@contextmanager
+def running_server(
+    data_dir: Path, artifacts: Path, *, database_url: str | None = None, name: str = "e2e-server"
 ) -> Iterator[Server]:
-    """`saring serve` on a free loopback port with a fresh data dir, one key per role, the sample archive.
-
-    Asks for the browser first, so that without Chromium the tests skip before the server starts."""
-    data_dir = tmp_path_factory.mktemp("e2e-data")
-    store = Store.open(Settings(data_dir=data_dir).db_url)
+    """`saring serve` on a free loopback port with a fresh store (SQLite in `data_dir`, or `database_url`), one
+    key per role (two portal keys: Pemerintah Kota Palu and Pemerintah Kabupaten Donggala), the sample archive."""
+    settings = {"data_dir": data_dir, **({"database_url": database_url} if database_url else {})}
+    store = Store.open(Settings(**settings).db_url)  # type: ignore[arg-type]
     keys = {role: create_key(store, name=f"e2e-{role}", role=role)[1] for role in ("admin", "secretariat", "judge")}
     keys["portal"] = create_key(store, name="e2e-portal", role="portal", instansi="Pemerintah Kota Palu")[1]
+    keys["portal_other"] = create_key(
+        store, name="e2e-portal-donggala", role="portal", instansi="Pemerintah Kabupaten Donggala"
+    )[1]
     store.close()
 
     port = free_port()
-    log = artifacts.parent / "e2e-server.log"
+    log = artifacts.parent / f"{name}.log"
     env = {**os.environ, "SARING_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    if database_url:
+        env["SARING_DATABASE_URL"] = database_url
     cmd = [sys.executable, "-c", "from saring.cli import main; main()", "serve", "--host", "127.0.0.1"]
     with log.open("w", encoding="utf-8") as fh:
         proc = subprocess.Popen([*cmd, "--port", str(port)], cwd=REPO, env=env, stdout=fh, stderr=subprocess.STDOUT)
@@ -139,6 +144,16 @@ def server(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="session")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, artifacts: Path, browser_paths: tuple[str, str]
+) -> Iterator[Server]:
+    """`running_server` on SQLite for the whole session. Asks for the browser first, so that without Chromium
+    the tests skip before the server starts."""
+    with running_server(tmp_path_factory.mktemp("e2e-data"), artifacts) as srv:
+        yield srv
 
 
 @pytest.fixture(scope="session")
