@@ -4,12 +4,16 @@
 One pickle file per data directory, written atomically, holding the analysis fingerprint and the
 features without their vectors (those come from the embedding cache). A file with another fingerprint,
 or one that cannot be read, is ignored: the features are then analysed again and the file rewritten.
+
+`dump_features` / `load_text_features` serialise one text's analysis without pickle, for the store's
+`text_features` table, where the workers of a batch split into blocks share what each analysed.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import json
 import logging
 import os
@@ -17,6 +21,9 @@ import pickle
 from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
+
+from models.text import Span
 from screening.features import DocFeatures
 from screening.params import Parameters
 
@@ -70,3 +77,45 @@ def save_features(path: Path, feats: Mapping[str, DocFeatures], *, fingerprint: 
     except OSError as e:
         log.warning("archive features cache %s not written (%s)", path, e)
         tmp.unlink(missing_ok=True)
+
+
+def dump_features(d: DocFeatures) -> bytes:
+    """One text's analysis as bytes for the store (arrays as .npy, the rest as JSON; never a pickle, so
+    reading a row runs no code). The text and the vectors are not kept: the text is the caller's, the
+    vectors are in the embedding cache."""
+    header = {
+        "n": d.n,
+        "content_norms": d.content_norms,
+        "chunks": [[c.start, c.end, c.words] for c in d.chunks],
+        "chunk_hashes": d.chunk_hashes,
+        "chunk_shingles": [list(r) for r in d.chunk_shingles],
+    }
+    buf = io.BytesIO()
+    np.savez(
+        buf,
+        header=np.frombuffer(json.dumps(header, ensure_ascii=False).encode("utf-8"), dtype=np.uint8),
+        tok_start=d.tok_start,
+        tok_end=d.tok_end,
+        content_pos=d.content_pos,
+        shingles=d.shingles,
+    )
+    return buf.getvalue()
+
+
+def load_text_features(data: bytes, *, key: str, text: str) -> DocFeatures:
+    """The analysis stored by `dump_features`, for the document `key` whose text is `text`."""
+    with np.load(io.BytesIO(data), allow_pickle=False) as z:
+        header = json.loads(z["header"].tobytes().decode("utf-8"))
+        return DocFeatures(
+            key=key,
+            text=text,
+            tok_start=z["tok_start"],
+            tok_end=z["tok_end"],
+            content_pos=z["content_pos"],
+            content_norms=list(header["content_norms"]),
+            shingles=z["shingles"],
+            n=int(header["n"]),
+            chunks=[Span(int(s), int(e), int(w)) for s, e, w in header["chunks"]],
+            chunk_hashes=list(header["chunk_hashes"]),
+            chunk_shingles=[(int(a), int(b)) for a, b in header["chunk_shingles"]],
+        )

@@ -260,6 +260,43 @@ class BatchRow(Base):
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    hidden_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the secretariat hid the (failed) batch from the batch list; None: listed."""
+    hidden_by: Mapped[int | None] = mapped_column(Integer)
+    blocks_total: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Blocks the batch is split into (0: screened as one job, the embedded default)."""
+    blocks_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    blocks_done_this_run: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class BatchBlockRow(Base):
+    """One block of a batch that any worker may take: phase 0 prepares texts (analysis, embeddings), phase 1
+    screens proposals, phase 2 assembles the batch. A block is claimed with a heartbeat; a later phase opens
+    when every block of the earlier ones is done."""
+
+    __tablename__ = "batch_blocks"
+
+    batch_id: Mapped[str] = mapped_column(String(100), ForeignKey("batches.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    phase: Mapped[int] = mapped_column(Integer)
+    ids: Mapped[list[str]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16))
+    worker: Mapped[str | None] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    queued_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TextFeatureRow(Base):
+    """A text's analysis (corpus.features_cache.dump_features) by analysis fingerprint and content hash."""
+
+    __tablename__ = "text_features"
+
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class BatchItemRow(Base):
@@ -349,6 +386,39 @@ class BatchInfo:
     created_at: dt.datetime
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
+    hidden_at: dt.datetime | None = None
+    blocks_total: int = 0
+    blocks_done: int = 0
+    blocks_done_this_run: int = 0
+
+
+@dataclass(frozen=True)
+class BlockInfo:
+    """A block of a batch as the job runner sees it."""
+
+    batch_id: str
+    seq: int
+    phase: int
+    ids: list[str]
+    state: str
+    worker: str | None
+    attempts: int
+    queued_at: dt.datetime | None
+    heartbeat_at: dt.datetime | None
+
+
+def _block_info(b: BatchBlockRow) -> BlockInfo:
+    return BlockInfo(
+        batch_id=b.batch_id,
+        seq=b.seq,
+        phase=b.phase,
+        ids=list(b.ids),
+        state=b.state,
+        worker=b.worker,
+        attempts=b.attempts,
+        queued_at=_utc(b.queued_at),
+        heartbeat_at=_utc(b.heartbeat_at),
+    )
 
 
 @dataclass(frozen=True)
@@ -397,6 +467,10 @@ def _batch_info(b: BatchRow) -> BatchInfo:
         created_at=_utc(b.created_at) or _now(),
         started_at=_utc(b.started_at),
         finished_at=_utc(b.finished_at),
+        hidden_at=_utc(b.hidden_at),
+        blocks_total=b.blocks_total or 0,
+        blocks_done=b.blocks_done or 0,
+        blocks_done_this_run=b.blocks_done_this_run or 0,
     )
 
 
@@ -1097,6 +1171,31 @@ class Store:
         return [(Proposal.model_validate(d), rel, mt, float(sh)) for d, rel, mt, sh in rows]
 
     @_reconnecting
+    def archive_entries_with_status(self, statuses: Sequence[str]) -> list[Proposal]:
+        """Archive entries whose status is one of `statuses` (e.g. the past top innovations)."""
+        with self.session() as s:
+            rows = s.execute(
+                select(ArchiveEntry.data).where(ArchiveEntry.status.in_(list(statuses))).order_by(ArchiveEntry.id)
+            ).scalars()
+            return [Proposal.model_validate(d) for d in rows]
+
+    @_reconnecting
+    def replication_links(self, statuses: Sequence[str]) -> list[tuple[str, Proposal, str, str, float]]:
+        """Every stored finding (template-only ones left out) about an archive entry with one of `statuses`:
+        (archive id, screened proposal, relation, match type, share); what the replication map is built from."""
+        with self.session() as s:
+            rows = s.execute(
+                select(
+                    FindingRow.other_id, ProposalRow.data, FindingRow.relation, FindingRow.match_type, FindingRow.share
+                )
+                .join(ProposalRow, ProposalRow.id == FindingRow.proposal_id)
+                .join(ArchiveEntry, ArchiveEntry.id == FindingRow.other_id)
+                .where(ArchiveEntry.status.in_(list(statuses)), FindingRow.relation != "boilerplate")
+                .order_by(FindingRow.other_id, FindingRow.proposal_id)
+            ).all()
+        return [(o, Proposal.model_validate(d), rel, mt, float(sh)) for o, d, rel, mt, sh in rows]
+
+    @_reconnecting
     def screened_proposals_of_years(self, years: Iterable[int]) -> list[tuple[Proposal, str | None]]:
         """Every screened proposal of these competition years, with the batch it was screened in (None: sent
         through the portal): what a later wave of the same year is compared with."""
@@ -1174,10 +1273,28 @@ class Store:
             return None if b is None else _batch_info(b)
 
     @_reconnecting
-    def list_batches(self, *, limit: int = 50) -> list[BatchInfo]:
+    def list_batches(self, *, limit: int = 50, include_hidden: bool = False) -> list[BatchInfo]:
+        """The newest batches first; hidden ones only when asked for."""
+        q = select(BatchRow)
+        if not include_hidden:
+            q = q.where(BatchRow.hidden_at.is_(None))
         with self.session() as s:
-            rows = s.scalars(select(BatchRow).order_by(BatchRow.created_at.desc()).limit(limit)).all()
+            rows = s.scalars(q.order_by(BatchRow.created_at.desc()).limit(limit)).all()
             return [_batch_info(b) for b in rows]
+
+    @_reconnecting
+    def hide_batch(self, batch_id: str, *, actor_key_id: int | None = None) -> bool:
+        """Hide a failed batch from the list (its rows stay). False when the batch is not failed (or not
+        there); hiding a batch already hidden keeps the first time and actor."""
+        with self.session() as s:
+            res = s.execute(
+                update(BatchRow)
+                .where(BatchRow.id == batch_id, BatchRow.state == "failed", BatchRow.hidden_at.is_(None))
+                .values(hidden_at=_now(), hidden_by=actor_key_id)
+            )
+            if res.rowcount:  # type: ignore[attr-defined]
+                return True
+            return s.scalar(select(BatchRow.state).where(BatchRow.id == batch_id)) == "failed"
 
     @_reconnecting
     def claim_batch(self, batch_id: str, *, stale_after_s: float) -> bool:
@@ -1191,7 +1308,7 @@ class Store:
                     BatchRow.id == batch_id,
                     (BatchRow.state == "queued") | ((BatchRow.state == "running") & (BatchRow.heartbeat_at < stale)),
                 )
-                .values(state="running", heartbeat_at=now, started_at=now, done_this_run=0)
+                .values(state="running", heartbeat_at=now, started_at=now, done_this_run=0, blocks_done_this_run=0)
             )
             return bool(res.rowcount)  # type: ignore[attr-defined]
 
@@ -1227,12 +1344,18 @@ class Store:
             return list(s.scalars(q.order_by(BatchRow.created_at)).all())
 
     @_reconnecting
-    def batch_proposals(self, batch_id: str) -> list[Proposal]:
+    def batch_proposals(self, batch_id: str, ids: Sequence[str] | None = None) -> list[Proposal]:
+        """The batch's proposals in upload order (`ids`: only these)."""
         with self.session() as s:
-            rows = s.scalars(
-                select(BatchItemRow.data).where(BatchItemRow.batch_id == batch_id).order_by(BatchItemRow.seq)
-            ).all()
-        return [Proposal.model_validate(d) for d in rows]
+            q = select(BatchItemRow.data, BatchItemRow.seq).where(BatchItemRow.batch_id == batch_id)
+            if ids is None:
+                rows = list(s.execute(q.order_by(BatchItemRow.seq)).tuples().all())
+            else:
+                rows = []
+                for batch in _batches(list(ids)):
+                    rows += s.execute(q.where(BatchItemRow.proposal_id.in_(batch))).tuples().all()
+                rows.sort(key=lambda r: r[1])
+        return [Proposal.model_validate(d) for d, _ in rows]
 
     @_reconnecting
     def batch_done_ids(self, batch_id: str) -> set[str]:
@@ -1316,6 +1439,171 @@ class Store:
                 .order_by(BatchItemRow.seq)
             ).all()
         return [FileError(file=pid, reason=err or "Gagal disaring.", reason_en="screening failed") for pid, err in rows]
+
+    # ------------------------------------------------------------------------------------------ batch blocks
+
+    @_reconnecting
+    def create_blocks(self, batch_id: str, blocks: Sequence[tuple[int, Sequence[str]]]) -> bool:
+        """Split a batch into blocks (phase, proposal ids), numbered in order, once: False (and nothing
+        changes) when the batch already has its blocks, e.g. a second worker planned it at the same time."""
+        try:
+            with self.session() as s:
+                if s.scalar(select(exists().where(BatchBlockRow.batch_id == batch_id))):
+                    return False
+                s.add_all(
+                    BatchBlockRow(batch_id=batch_id, seq=i, phase=phase, ids=list(ids), state="pending", attempts=0)
+                    for i, (phase, ids) in enumerate(blocks)
+                )
+                s.execute(
+                    update(BatchRow)
+                    .where(BatchRow.id == batch_id)
+                    .values(blocks_total=len(blocks), blocks_done=0, blocks_done_this_run=0)
+                )
+            return True
+        except IntegrityError:  # planned by another worker meanwhile
+            return False
+
+    @_reconnecting
+    def batch_blocks(self, batch_id: str) -> list[BlockInfo]:
+        """The batch's blocks in order (none for a batch screened as one job)."""
+        with self.session() as s:
+            rows = s.scalars(
+                select(BatchBlockRow).where(BatchBlockRow.batch_id == batch_id).order_by(BatchBlockRow.seq)
+            )
+            return [_block_info(b) for b in rows]
+
+    @_reconnecting
+    def claim_block(self, batch_id: str, seq: int, *, worker: str, stale_after_s: float) -> BlockInfo | None:
+        """Atomically take a block of the open phase (the earliest with blocks not done) that is pending, or
+        running with a heartbeat older than `stale_after_s` (its worker died); None when it is done, held by a
+        live worker, or its phase is not open yet."""
+        now = _now()
+        stale = now - dt.timedelta(seconds=stale_after_s)
+        open_phase = (
+            select(func.min(BatchBlockRow.phase))
+            .where(BatchBlockRow.batch_id == batch_id, BatchBlockRow.state != "done")
+            .scalar_subquery()
+        )
+        with self.session() as s:
+            res = s.execute(
+                update(BatchBlockRow)
+                .where(
+                    BatchBlockRow.batch_id == batch_id,
+                    BatchBlockRow.seq == seq,
+                    BatchBlockRow.phase <= open_phase,
+                    (BatchBlockRow.state == "pending")
+                    | ((BatchBlockRow.state == "running") & (BatchBlockRow.heartbeat_at < stale)),
+                )
+                .values(
+                    state="running",
+                    worker=worker,
+                    heartbeat_at=now,
+                    started_at=now,
+                    attempts=BatchBlockRow.attempts + 1,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if not res.rowcount:  # type: ignore[attr-defined]
+                return None
+            s.execute(update(BatchRow).where(BatchRow.id == batch_id).values(heartbeat_at=now))
+            row = s.get(BatchBlockRow, (batch_id, seq))
+            assert row is not None
+            return _block_info(row)
+
+    @_reconnecting
+    def heartbeat_block(self, batch_id: str, seq: int, *, worker: str) -> bool:
+        """Prove the block's worker is alive (the batch's heartbeat too); False when another worker took it."""
+        now = _now()
+        with self.session() as s:
+            res = s.execute(
+                update(BatchBlockRow)
+                .where(
+                    BatchBlockRow.batch_id == batch_id,
+                    BatchBlockRow.seq == seq,
+                    BatchBlockRow.worker == worker,
+                    BatchBlockRow.state == "running",
+                )
+                .values(heartbeat_at=now)
+            )
+            if not res.rowcount:  # type: ignore[attr-defined]
+                return False
+            s.execute(update(BatchRow).where(BatchRow.id == batch_id).values(heartbeat_at=now))
+            return True
+
+    @_reconnecting
+    def finish_block(self, batch_id: str, seq: int) -> bool:
+        """Mark a block done and count it once (a block finished by two workers counts once)."""
+        now = _now()
+        with self.session() as s:
+            res = s.execute(
+                update(BatchBlockRow)
+                .where(BatchBlockRow.batch_id == batch_id, BatchBlockRow.seq == seq, BatchBlockRow.state != "done")
+                .values(state="done", finished_at=now, heartbeat_at=now)
+            )
+            if not res.rowcount:  # type: ignore[attr-defined]
+                return False
+            s.execute(
+                update(BatchRow)
+                .where(BatchRow.id == batch_id)
+                .values(
+                    blocks_done=BatchRow.blocks_done + 1,
+                    blocks_done_this_run=BatchRow.blocks_done_this_run + 1,
+                    heartbeat_at=now,
+                )
+            )
+            return True
+
+    @_reconnecting
+    def mark_blocks_queued(self, batch_id: str, seqs: Sequence[int]) -> None:
+        """Remember when the blocks' tasks were (re)queued (a lost task is queued again later)."""
+        with self.session() as s:
+            for batch in _batches(list(seqs)):
+                s.execute(
+                    update(BatchBlockRow)
+                    .where(BatchBlockRow.batch_id == batch_id, BatchBlockRow.seq.in_(batch))
+                    .values(queued_at=_now())
+                )
+
+    # ------------------------------------------------------------------------------------------ text features
+
+    @_reconnecting
+    def get_text_features(self, fingerprint: str, keys: Sequence[str]) -> dict[str, bytes]:
+        """Cached analyses (serialised) for the content keys that have one."""
+        out: dict[str, bytes] = {}
+        with self.session() as s:
+            for batch in _batches(list(dict.fromkeys(keys))):
+                q = select(TextFeatureRow.key, TextFeatureRow.data).where(
+                    TextFeatureRow.fingerprint == fingerprint, TextFeatureRow.key.in_(batch)
+                )
+                out.update(s.execute(q).tuples().all())
+        return out
+
+    @_reconnecting
+    def put_text_features(self, fingerprint: str, items: Mapping[str, bytes]) -> None:
+        """Insert analyses not cached yet (another worker may have cached the same text meanwhile)."""
+        if not items:
+            return
+        for attempt in range(2):
+            try:
+                with self.session() as s:
+                    present: set[str] = set()
+                    for batch in _batches(list(items)):
+                        present.update(
+                            s.scalars(
+                                select(TextFeatureRow.key).where(
+                                    TextFeatureRow.fingerprint == fingerprint, TextFeatureRow.key.in_(batch)
+                                )
+                            ).all()
+                        )
+                    rows = [
+                        {"fingerprint": fingerprint, "key": k, "data": v} for k, v in items.items() if k not in present
+                    ]
+                    if rows:
+                        s.execute(insert(TextFeatureRow), rows)
+                return
+            except IntegrityError:
+                if attempt == 1:
+                    raise
 
     # ------------------------------------------------------------------------------------------ api keys
 

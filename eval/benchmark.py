@@ -23,6 +23,14 @@ the model's throughput measured on this machine on chunks of the same batch (`--
 projection is labelled as such; `--embedder model` (default) measures everything.
 
 Recall of the planted copy cases (eval/synth.py ground truth) is printed for each run as a quick check.
+
+`--workers-processes 1,2` instead runs an API batch (the first of `--sizes`) through N `saring worker`
+processes, each pinned to one core (taskset) with one thread, on a throw-away PostgreSQL and Redis started
+from the machine's binaries (as the tests do: `.ci/postgres-deps`, `.ci/redis-deps`). The archive is imported
+once into a template database; each N gets a copy of it, so no run finds the batch's vectors cached. Printed:
+the wall time from upload to the finished batch, each phase's (prepare, screen, finish: from the blocks'
+times in the store), the time each worker spends building the batch context (paid once per worker: it does
+not shrink with N), the report's assembly, and the projected wall time for more workers.
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -648,6 +657,216 @@ def _kind(r: dict[str, Any], k: str) -> str:
     return f"{a[0]}/{a[1]}" if a else "-"
 
 
+# ---------------------------------------------------------------- several worker processes (issue 16)
+
+
+def _wait_for(pred: Callable[[], bool], timeout: float, what: str) -> None:
+    end = time.monotonic() + timeout
+    while not pred():
+        if time.monotonic() > end:
+            raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.2)
+
+
+def _consumers_started(logs: Sequence[Path]) -> bool:
+    return all(p.is_file() and "consumer started" in p.read_text(errors="replace") for p in logs)
+
+
+def _batch_finished(store: Any, batch_id: str) -> bool:
+    batch = store.get_batch(batch_id)
+    return batch is not None and batch.state in ("done", "failed")
+
+
+def _phase_walls(store: Any, batch_id: str) -> dict[str, float]:
+    """Wall seconds of each phase of a batch split into blocks: first block taken to last block finished."""
+    from sqlalchemy import func, select
+
+    from corpus.store import BatchBlockRow
+    from saring.jobs import PHASE_NAMES
+
+    with store.session() as s:
+        rows = s.execute(
+            select(BatchBlockRow.phase, func.min(BatchBlockRow.started_at), func.max(BatchBlockRow.finished_at))
+            .where(BatchBlockRow.batch_id == batch_id)
+            .group_by(BatchBlockRow.phase)
+        ).all()
+    out: dict[str, float] = {}
+    for phase, start, end in rows:
+        if start is not None and end is not None:
+            out[PHASE_NAMES[phase]] = (end - start).total_seconds()
+    return out
+
+
+def drive_processes(a: argparse.Namespace) -> dict[str, Any]:
+    """One API batch through N `saring worker` processes on PostgreSQL + Redis, for each N asked for."""
+    import re
+
+    import redis
+
+    from eval.synth import generate
+    from saring.config import Settings
+    from saring.jobs import JobRunner
+    from saring.service import Saring
+    from screening.readers import read_path
+    from screening.render import write_report
+    from tests.postgres import find_pg_ctl, start_server, stop_server
+    from tests.redis_server import find_redis_server, start_redis
+
+    counts = [int(x) for x in a.workers_processes.split(",")]
+    n = int(a.sizes.split(",")[0])
+    pg_ctl, redis_bin = find_pg_ctl(), find_redis_server()
+    if pg_ctl is None or redis_bin is None:
+        raise SystemExit("needs PostgreSQL's pg_ctl and redis-server: run .ci/postgres-deps and .ci/redis-deps")
+    work = Path(a.workdir) if a.workdir else Path(tempfile.mkdtemp(prefix="saring-bench-workers-"))
+    work.mkdir(parents=True, exist_ok=True)
+    synth = generate(n, a.archive, seed=a.seed, words=a.words, archive_words=a.archive_words)
+    prop_file, arch_file, _ = synth.write(work / "data")
+    cpus = os.cpu_count() or 1
+    taskset = shutil.which("taskset")
+    pg = start_server(pg_ctl)
+    rs = start_redis(redis_bin)
+    results: dict[str, Any] = {"args": vars(a), "cpus": cpus, "load_before": _loadavg(), "runs": []}
+    first: dict[str, Any] | None = None
+    try:
+        base = pg.new_database()
+        t = time.perf_counter()
+        importer = Saring(Settings(data_dir=work / "import", database_url=pg.url(base)))
+        importer.import_archive(arch_file)
+        importer.store.close()
+        results["import_s"] = time.perf_counter() - t
+        print(f"archive of {a.archive} imported in {results['import_s']:.0f} s; load average {_loadavg()}", flush=True)
+        for count in counts:
+            db = f"run{count}_{os.getpid()}"
+            with pg.janitor("postgres").cursor() as cur:
+                cur.execute(f'CREATE DATABASE "{db}" TEMPLATE "{base}"')
+            redis.Redis.from_url(rs.url()).flushall()
+            env = {
+                **os.environ,
+                "HF_HUB_OFFLINE": "1",
+                "SARING_DATABASE_URL": pg.url(db),
+                "SARING_REDIS_URL": rs.url(),
+                "OMP_NUM_THREADS": "1",
+                "OPENBLAS_NUM_THREADS": "1",
+                "MKL_NUM_THREADS": "1",
+                **({"SARING_BATCH_BLOCK_SIZE": str(a.block_size)} if a.block_size else {}),
+            }
+            logs = [work / f"worker-{count}-{i}.log" for i in range(count)]
+            procs = []
+            for i in range(count):
+                cmd = [sys.executable, "-m", "saring", "worker"]
+                if taskset:
+                    cmd = [taskset, "-c", str(i % cpus), *cmd]
+                procs.append(
+                    subprocess.Popen(
+                        cmd,
+                        env={**env, "SARING_DATA_DIR": str(work / f"worker-{count}-{i}")},
+                        stdout=logs[i].open("wb"),
+                        stderr=subprocess.STDOUT,
+                        cwd=REPO,
+                    )
+                )
+            try:
+                # Workers of a deployment are running before the upload: wait until each consumer is up.
+                _wait_for(partial(_consumers_started, logs), 300, "the workers to start")
+                settings = Settings(
+                    data_dir=work / f"driver-{count}",
+                    database_url=pg.url(db),
+                    redis_url=rs.url(),
+                    **({"batch_block_size": a.block_size} if a.block_size else {}),
+                )
+                driver = Saring(settings)
+                runner = JobRunner(driver)
+                res = read_path(prop_file, params=driver.params)
+                res.proposals = res.proposals[:n]
+                t0 = time.perf_counter()
+                batch_id = runner.submit(res, name=f"benchmark-{count}")
+                _wait_for(partial(_batch_finished, driver.store, batch_id), a.timeout, "the batch")
+                wall = time.perf_counter() - t0
+                batch = driver.store.get_batch(batch_id)
+                assert batch is not None
+                t1 = time.perf_counter()
+                report = driver.batch_report(batch_id)
+                write_report(report, work / f"report-{count}")
+                report_s = time.perf_counter() - t1
+                # The findings must not depend on the number of workers (settings and times do differ).
+                findings = json.loads(report.model_dump_json(include={"proposals", "errors", "parameters", "model"}))
+                first = first or findings
+                contexts = [
+                    float(m)
+                    for p in logs
+                    for m in re.findall(r"context built in ([0-9.]+) s", p.read_text(errors="replace"))
+                ]
+                run = {
+                    "workers": count,
+                    "n": n,
+                    "state": batch.state,
+                    "blocks": batch.blocks_total,
+                    "wall_s": wall,
+                    "phases_s": _phase_walls(driver.store, batch_id),
+                    "context_build_s": contexts,
+                    "report_s": report_s,
+                    "same_findings_as_first_run": findings == first,
+                    "recommendations": _count(p.recommendation for p in report.proposals),
+                    "load_after": _loadavg(),
+                }
+                driver.store.close()
+            finally:
+                for p in procs:
+                    p.terminate()
+                for p in procs:
+                    try:
+                        p.wait(30)
+                    except subprocess.TimeoutExpired:
+                        p.kill()
+            results["runs"].append(run)
+            print(json.dumps(run, default=str), flush=True)
+            if a.json:
+                Path(a.json).write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
+    finally:
+        rs.stop()
+        shutil.rmtree(rs.root, ignore_errors=True)
+        stop_server(pg)
+        if not a.workdir:
+            shutil.rmtree(work, ignore_errors=True)
+    print_process_table(results)
+    return results
+
+
+def print_process_table(results: dict[str, Any]) -> None:
+    """Wall time per number of worker processes, the serial parts, and the projection for more workers."""
+    from rich.console import Console
+    from rich.table import Table
+
+    runs = results["runs"]
+    if not runs:
+        return
+    t = Table(title=f"one batch of {runs[0]['n']} proposals on N `saring worker` processes (one core each)")
+    cols = ("N", "wall s", "prepare s", "screen s", "finish s", "context build s (each)", "report s", "blocks", "same")
+    for col in cols:
+        t.add_column(col, justify="right")
+    for r in runs:
+        ph = r["phases_s"]
+        t.add_row(
+            str(r["workers"]),
+            _fmt_s(r["wall_s"]),
+            *(_fmt_s(ph.get(k, 0.0)) for k in ("Menyiapkan teks dan embedding", "Menyaring proposal")),
+            _fmt_s(ph.get("Menyelesaikan batch", 0.0)),
+            ", ".join(_fmt_s(x) for x in r["context_build_s"]),
+            _fmt_s(r["report_s"]),
+            str(r["blocks"]),
+            "yes" if r["same_findings_as_first_run"] else "NO",
+        )
+    Console().print(t)
+    one = next((r for r in runs if r["workers"] == 1), None)
+    if one is not None:
+        serial = (
+            one["phases_s"].get("Menyelesaikan batch", 0.0) + max(one["context_build_s"] or [0.0]) + one["report_s"]
+        )
+        parallel = max(0.0, one["wall_s"] - serial)
+        proj = ", ".join(f"N={k}: {_fmt_s(serial + parallel / k)} s" for k in (2, 4, 8))
+        print(f"projected (serial {serial:.1f} s + the rest / N): {proj}")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m eval.benchmark", description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="250,500,1000,2500", help="batch sizes, comma-separated")
@@ -677,6 +896,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         action="store_true",
         help="with --workdir: screen against the archive an earlier run imported there (same --archive and --seed)",
     )
+    ap.add_argument(
+        "--workers-processes",
+        help="comma-separated numbers of `saring worker` processes (e.g. 1,2) to run one API batch (the first "
+        "of --sizes) on, over throw-away PostgreSQL and Redis servers; each worker pinned to one core",
+    )
+    ap.add_argument("--block-size", type=int, default=0, help="with --workers-processes: SARING_BATCH_BLOCK_SIZE")
+    ap.add_argument("--timeout", type=float, default=3600, help="with --workers-processes: most seconds per batch")
     # internal: one run in a subprocess
     ap.add_argument("--worker", choices=("import", "screen", "probe"), help=argparse.SUPPRESS)
     ap.add_argument("--data-dir", help=argparse.SUPPRESS)
@@ -691,6 +917,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     if a.quick:
         a.sizes, a.archive, a.probe = "25,50,100", 200, min(a.probe, 64)
+    if a.workers_processes:
+        drive_processes(a)
+        return
     drive(a)
 
 

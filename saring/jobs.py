@@ -4,24 +4,42 @@ The store is the truth: a batch's proposals and each proposal's result are rows 
 killed mid-batch loses nothing. On restart, unfinished batches whose heartbeat went stale are queued
 again and only the proposals without a result are screened; results are written once (a result is
 only accepted for a pending item), so none is screened into the report twice.
+
+A batch is one job on the embedded default. With a block size (`Settings.block_size`: automatic with
+SARING_REDIS_URL) it is split into blocks that any worker on any machine may take, one huey task each:
+phase 0 prepares texts (analysis and embeddings, cached in the store by content hash, so no text is
+analysed or embedded twice), phase 1 screens proposals once every text is prepared (each worker builds
+the same batch context from the store, so results equal a one-worker run), phase 2 screens earlier
+overlapping proposals again and closes the batch. A block is claimed in the store with a heartbeat: a
+worker killed mid-block loses only that block, which another worker takes once the heartbeat is stale
+(a `watch_batch` task looks every few seconds until the batch is finished).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import secrets
+import socket
+import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 
+from corpus.features_cache import dump_features, fingerprint, load_text_features
+from corpus.store import BlockInfo, Store
+from models.text import content_hash
 from saring.config import Settings
-from saring.service import Saring
-from screening.pipeline import BatchScreener, Progress
+from saring.service import Saring, saring_version
+from screening.features import DocFeatures, analyse
+from screening.pipeline import BatchScreener, NullProgress, Progress, batch_key
 from screening.proposal import Proposal
 from screening.readers import ReadResult
 
@@ -30,7 +48,18 @@ log = logging.getLogger("saring.jobs")
 HEARTBEAT_S = 2.0
 """How often a running batch proves its worker is alive."""
 STALE_S = 6.0
-"""A running batch whose heartbeat is older than this is taken over by another worker."""
+"""A running batch (or block) whose heartbeat is older than this is taken over by another worker."""
+PREPARE, SCREEN, FINISH = 0, 1, 2
+"""The phases of a batch split into blocks, in order; a phase opens when every earlier block is done."""
+PHASE_NAMES = {PREPARE: "Menyiapkan teks dan embedding", SCREEN: "Menyaring proposal", FINISH: "Menyelesaikan batch"}
+"""The stage shown on the dashboard for each phase (Bahasa Indonesia)."""
+REQUEUE_S = 120.0
+"""A pending block of the open phase whose task was queued longer ago than this is queued again: its task may
+have been lost with a worker killed between taking it from the queue and claiming the block."""
+MAX_BLOCK_ATTEMPTS = 5
+"""A block claimed this many times without finishing (its workers died or it kept failing) fails the batch."""
+EMBED_STEP = 256
+"""Chunk texts embedded at a time while preparing a block (the heartbeat's loss is checked between steps)."""
 
 
 def make_huey(settings: Settings, *, immediate: bool = False) -> Huey:
@@ -65,11 +94,18 @@ class _StoreProgress:
 class JobRunner:
     """Creates batches, queues them, screens them resumably; one per process."""
 
-    def __init__(self, saring: Saring, *, huey: Huey | None = None) -> None:
+    def __init__(self, saring: Saring, *, huey: Huey | None = None, block_size: int | None = None) -> None:
+        """`block_size`: proposals per screening block (default: the settings'; 0: one job per batch)."""
         self.saring = saring
         self.huey = huey or make_huey(saring.settings)
+        self.block_size = saring.settings.block_size if block_size is None else block_size
         self._task = self.huey.task(retries=2, retry_delay=STALE_S, name="screen_batch")(self._run_task)
         self._recover_task = self.huey.task(name="recover_batches")(self._recover_later)
+        self._block_task = self.huey.task(name="screen_block")(self._run_block)
+        self._watch_task = self.huey.task(name="watch_batch")(self._watch)
+        self._context: _BatchContext | None = None
+        self._context_lock = threading.Lock()
+        self._fingerprint: str | None = None
 
     # ------------------------------------------------------------ submit
 
@@ -100,7 +136,10 @@ class JobRunner:
     # ------------------------------------------------------------ work
 
     def _run_task(self, batch_id: str) -> None:
-        self.run_batch(batch_id)
+        if self.block_size > 0 or self.saring.store.batch_blocks(batch_id):
+            self.run_blocks(batch_id)
+        else:
+            self.run_batch(batch_id)
 
     def _update_earlier(
         self,
@@ -184,6 +223,253 @@ class JobRunner:
             store.finish_batch(batch_id, state="failed", message=f"{type(e).__name__}: {e}")
             raise
 
+    # ------------------------------------------------------------ blocks (several workers)
+
+    def run_blocks(self, batch_id: str) -> bool:
+        """Split the batch into blocks (once) and queue those any worker may take now; False when the batch
+        is finished or another live worker is on it."""
+        store = self.saring.store
+        batch = store.get_batch(batch_id)
+        if batch is None or batch.state in ("done", "failed"):
+            return False
+        if not store.claim_batch(batch_id, stale_after_s=STALE_S):
+            log.info("batch %s is held by live workers; skipped", batch_id)
+            return False
+        blocks = store.batch_blocks(batch_id)
+        if not blocks:
+            proposals = store.batch_proposals(batch_id)
+            ids = [p.id for p in proposals]
+            earlier = sorted(self._earlier(batch_id, proposals))
+            size = max(1, self.block_size)
+            texts = ids + earlier
+            plan: list[tuple[int, Sequence[str]]] = [
+                (PREPARE, texts[i : i + 2 * size]) for i in range(0, len(texts), 2 * size)
+            ]
+            plan += [(SCREEN, ids[i : i + size]) for i in range(0, len(ids), size)]
+            plan.append((FINISH, earlier))  # the earlier waves compared with this batch, fixed once for all
+            if store.create_blocks(batch_id, plan):
+                log.info("batch %s: %d proposals in %d blocks", batch_id, len(ids), len(plan))
+            blocks = store.batch_blocks(batch_id)
+        else:
+            log.info("batch %s: resuming its blocks (%d of %d done)", batch_id, batch.blocks_done, len(blocks))
+        self._show_progress(batch_id, blocks)
+        self._queue_open(batch_id, blocks)
+        self._watch_task.schedule((batch_id,), delay=STALE_S)
+        return True
+
+    def _earlier(self, batch_id: str, proposals: Sequence[Proposal]) -> dict[str, tuple[Proposal, str]]:
+        """Earlier waves: the same competition years' proposals already screened (other batches, the portal),
+        compared with this batch as if they were in it; by id, with the batch (or "portal") they came from."""
+        ids = {p.id for p in proposals}
+        return {
+            p.id: (p, b or "portal")
+            for p, b in self.saring.store.screened_proposals_of_years(p.tahun for p in proposals if p.tahun)
+            if p.id not in ids and b != batch_id
+        }
+
+    def _queue_open(self, batch_id: str, blocks: Sequence[BlockInfo]) -> list[int]:
+        """Queue the blocks of the open phase that no live worker holds and whose task is not known to be
+        waiting: never queued, queued long ago, or running with a stale heartbeat. Returns their numbers."""
+        todo = [b for b in blocks if b.state != "done"]
+        if not todo:
+            return []
+        phase = min(b.phase for b in todo)
+        now = dt.datetime.now(dt.UTC)
+        due = [
+            b.seq
+            for b in todo
+            if b.phase == phase
+            and (
+                (b.state == "pending" and (b.queued_at is None or (now - b.queued_at).total_seconds() > REQUEUE_S))
+                or (
+                    b.state == "running"
+                    and (b.heartbeat_at is None or (now - b.heartbeat_at).total_seconds() > STALE_S)
+                )
+            )
+        ]
+        if due:
+            self.saring.store.mark_blocks_queued(batch_id, due)  # before queueing: immediate mode runs them now
+            for seq in due:
+                self._block_task(batch_id, seq)
+        return due
+
+    def _watch(self, batch_id: str) -> None:
+        """Every few seconds until the batch is finished: queue again the blocks whose worker died."""
+        store = self.saring.store
+        batch = store.get_batch(batch_id)
+        if batch is None or batch.state in ("done", "failed"):
+            return
+        again = self._queue_open(batch_id, store.batch_blocks(batch_id))
+        if again:
+            log.info("batch %s: blocks %s queued again (worker gone or task lost)", batch_id, again)
+        self._watch_task.schedule((batch_id,), delay=STALE_S)
+
+    def _show_progress(self, batch_id: str, blocks: Sequence[BlockInfo]) -> None:
+        """The dashboard's stage: the open phase, its blocks done, and the workers holding blocks now."""
+        todo = [b for b in blocks if b.state != "done"]
+        if not todo:
+            return
+        phase = min(b.phase for b in todo)
+        mine = [b for b in blocks if b.phase == phase]
+        done = sum(b.state == "done" for b in mine)
+        workers = {b.worker.rsplit(":", 1)[0] for b in mine if b.state == "running" and b.worker}
+        stage = f"{PHASE_NAMES[phase]}: blok {done} dari {len(mine)}"
+        if workers:
+            stage += f", {len(workers)} pekerja"
+        self.saring.store.set_batch_stage(batch_id, stage)
+
+    def _run_block(self, batch_id: str, seq: int) -> None:
+        """Take one block (if no live worker holds it and its phase is open), do it, and open the next phase."""
+        store = self.saring.store
+        worker = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        block = store.claim_block(batch_id, seq, worker=worker, stale_after_s=STALE_S)
+        if block is None:
+            return
+        if block.attempts > MAX_BLOCK_ATTEMPTS:
+            log.error("batch %s: block %d claimed %d times without finishing", batch_id, seq, block.attempts)
+            store.finish_batch(
+                batch_id, state="failed", message=f"Blok {seq} gagal dikerjakan {MAX_BLOCK_ATTEMPTS} kali."
+            )
+            return
+        log.info(
+            "batch %s: block %d (phase %d, %d ids) taken by %s", batch_id, seq, block.phase, len(block.ids), worker
+        )
+        with _Heartbeat(store, batch_id, seq, worker) as beat:
+            try:
+                if block.phase == PREPARE:
+                    finished = self._prepare_block(batch_id, block, beat)
+                elif block.phase == SCREEN:
+                    finished = self._screen_block(batch_id, block, beat)
+                else:
+                    finished = self._finish_block(batch_id, block, beat)
+            except Exception:
+                # The block stays claimed and its heartbeat stops: the watch queues it again once it is stale.
+                log.exception("batch %s: block %d failed (attempt %d)", batch_id, seq, block.attempts)
+                return
+        if not finished:
+            log.info("batch %s: block %d was taken over by another worker", batch_id, seq)
+            return
+        if block.phase != FINISH:
+            store.finish_block(batch_id, seq)
+        blocks = store.batch_blocks(batch_id)
+        if block.phase == SCREEN and all(b.state == "done" for b in blocks if b.phase == SCREEN):
+            self._drop_context(batch_id)  # the finishing worker builds it again if needed; memory back now
+        self._show_progress(batch_id, blocks)
+        self._queue_open(batch_id, blocks)
+
+    def _drop_context(self, batch_id: str) -> None:
+        """Forget the batch's screener (gigabytes for a national batch) once this worker needs it no more."""
+        with self._context_lock:
+            if self._context is not None and self._context.batch_id == batch_id:
+                self._context = None
+
+    def _load(self, batch_id: str, ids: Sequence[str]) -> list[Proposal]:
+        """Proposals by id: the batch's own, then earlier proposals from the store (upload order kept)."""
+        found = {p.id: p for p in self.saring.store.batch_proposals(batch_id, ids)}
+        for pid in ids:
+            if pid not in found:
+                p = self.saring.store.get_proposal(pid)
+                if p is not None:
+                    found[pid] = p
+        return [found[pid] for pid in ids if pid in found]
+
+    def _features(self, proposals: Sequence[Proposal]) -> dict[str, DocFeatures]:
+        """Each proposal's analysis by document key: from the store's cache, else analysed here and cached."""
+        if self._fingerprint is None:
+            self._fingerprint = fingerprint(self.saring.params, code_version=saring_version())
+        fp, store, params = self._fingerprint, self.saring.store, self.saring.params
+        hashes = {p.id: content_hash(p.text) for p in proposals}
+        cached = store.get_text_features(fp, list(hashes.values()))
+        out: dict[str, DocFeatures] = {}
+        new: dict[str, bytes] = {}
+        for p in proposals:
+            key, h = batch_key(p.id), hashes[p.id]
+            blob = cached.get(h)
+            if blob is not None:
+                try:
+                    out[key] = load_text_features(blob, key=key, text=p.text)
+                    continue
+                except Exception as e:  # a damaged row costs one analysis
+                    log.warning("cached analysis of %s unreadable (%s); analysing again", p.id, e)
+            out[key] = analyse(key, p.text, params)
+            new[h] = dump_features(out[key])
+        store.put_text_features(fp, new)
+        return out
+
+    def _prepare_block(self, batch_id: str, block: BlockInfo, beat: _Heartbeat) -> bool:
+        """Analyse and embed the block's texts into the store's caches (what every screening worker reads)."""
+        docs = list(self._features(self._load(batch_id, block.ids)).values())
+        texts = [d.chunk_text(i) for d in docs for i in range(len(d.chunks))]
+        for s in range(0, len(texts), EMBED_STEP):
+            if beat.lost.is_set():
+                return False
+            self.saring.embedder.embed(texts[s : s + EMBED_STEP])
+        return not beat.lost.is_set()
+
+    def _batch_context(self, batch_id: str) -> _BatchContext:
+        """The batch's screener, built from the store the same way by every worker (one per process, kept
+        for the batch's next blocks)."""
+        with self._context_lock:
+            c = self._context
+            if c is not None and c.batch_id == batch_id:
+                return c
+            self._context = None
+            t0 = time.perf_counter()
+            store = self.saring.store
+            batch = store.get_batch(batch_id)
+            assert batch is not None
+            proposals = store.batch_proposals(batch_id)
+            finish = [b for b in store.batch_blocks(batch_id) if b.phase == FINISH]
+            wanted = set(finish[0].ids) if finish else set()
+            earlier = {k: v for k, v in self._earlier(batch_id, proposals).items() if k in wanted}
+            everything = [*proposals, *(p for p, _ in earlier.values())]
+            screener = self.saring.screener(
+                everything, progress=NullProgress(), today=batch.today, analysed=self._features(everything)
+            )
+            c = self._context = _BatchContext(batch_id, screener, earlier, {p.id for p in proposals})
+            log.info("batch %s: context built in %.1f s", batch_id, time.perf_counter() - t0)
+            return c
+
+    def _screen_block(self, batch_id: str, block: BlockInfo, beat: _Heartbeat) -> bool:
+        """Screen the block's proposals still pending; each result is stored once, as it is made."""
+        c = self._batch_context(batch_id)
+        store = self.saring.store
+        done = store.batch_done_ids(batch_id)
+        for pid in block.ids:
+            if beat.lost.is_set():
+                return False
+            if pid in done:
+                continue
+            try:
+                result = c.screener.screen(pid)
+            except Exception as e:  # one proposal's failure must not sink the batch
+                log.exception("batch %s: proposal %s failed", batch_id, pid)
+                store.fail_item(batch_id, pid, reason=f"Gagal disaring: {type(e).__name__}")
+                continue
+            for d in result.duplicates:
+                if d.other_id in c.earlier:
+                    d.other_batch = c.earlier[d.other_id][1]
+            store.save_item_result(
+                batch_id, result, parameters_version=self.saring.params.version, model=self.saring.embedder.name
+            )
+        return not beat.lost.is_set()
+
+    def _finish_block(self, batch_id: str, block: BlockInfo, beat: _Heartbeat) -> bool:
+        """Screen again the earlier proposals the batch overlaps, then close the batch (done)."""
+        c = self._batch_context(batch_id)
+        store = self.saring.store
+        linked = sorted(
+            {d.other_id for r in store.batch_results(batch_id) for d in r.duplicates if d.other_id in c.earlier}
+        )
+        self._update_earlier(c.screener, linked, c.earlier, batch_id=batch_id, ids=c.ids)
+        if beat.lost.is_set():
+            return False
+        store.finish_batch(batch_id, state="done")  # first: a worker killed in between leaves a finished batch
+        store.finish_block(batch_id, block.seq)
+        self._drop_context(batch_id)
+        log.info("batch %s finished", batch_id)
+        return True
+
     # ------------------------------------------------------------ recovery
 
     def recover(self) -> list[str]:
@@ -200,6 +486,44 @@ class JobRunner:
 
     def _recover_later(self) -> None:
         self.recover()
+
+
+@dataclass
+class _BatchContext:
+    """What a worker keeps between the blocks of one batch: its screener and the earlier waves."""
+
+    batch_id: str
+    screener: BatchScreener
+    earlier: dict[str, tuple[Proposal, str]]
+    ids: set[str]
+
+
+class _Heartbeat:
+    """Beats a claimed block from a background thread while the worker does it (long steps such as building
+    the batch context included); `lost` is set when another worker took the block over."""
+
+    def __init__(self, store: Store, batch_id: str, seq: int, worker: str) -> None:
+        self.store, self.batch_id, self.seq, self.worker = store, batch_id, seq, worker
+        self.lost = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{batch_id}-{seq}", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(HEARTBEAT_S):
+            try:
+                if not self.store.heartbeat_block(self.batch_id, self.seq, worker=self.worker):
+                    self.lost.set()
+                    return
+            except Exception:  # the store unreachable for a moment: the next beat tries again
+                log.warning("batch %s: heartbeat of block %d failed", self.batch_id, self.seq, exc_info=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, typ: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 class _EmbeddedConsumer(Consumer):
@@ -237,12 +561,18 @@ def run_worker(saring: Saring, *, workers: int = 1) -> None:
 
 
 def batch_eta(batch: Any, now: dt.datetime | None = None) -> float | None:
-    """Seconds left, from the pace of the proposals screened so far in this run."""
-    if batch.state != "running" or not batch.started_at or batch.done_this_run <= 0:
+    """Seconds left, from the pace of the proposals screened so far in this run (of the blocks finished, by
+    all workers together, for a batch split into blocks)."""
+    blocks = getattr(batch, "blocks_total", 0)
+    run = getattr(batch, "blocks_done_this_run", 0) if blocks else batch.done_this_run
+    if batch.state != "running" or not batch.started_at or run <= 0:
         return None
     now = now or dt.datetime.now(dt.UTC)
     started = batch.started_at if batch.started_at.tzinfo else batch.started_at.replace(tzinfo=dt.UTC)
     elapsed = (now - started).total_seconds()
+    if blocks:
+        left = blocks - batch.blocks_done
+        return round(elapsed / run * left, 1) if left > 0 else 0.0
     left = batch.total - batch.done - batch.failed_items
     return round(elapsed / batch.done_this_run * left, 1) if left > 0 else 0.0
 

@@ -10,7 +10,7 @@ import datetime as dt
 import gc
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -24,6 +24,7 @@ from corpus.store import ChunkRow, Store
 from models.embedder import DEFAULT_MODEL, CachedEmbedder, Embedder, load_embedder
 from saring.config import Settings
 from screening.duplication import ChunkRef, NeighbourSearch, to_duplicate
+from screening.features import DocFeatures
 from screening.params import Parameters, load_parameters
 from screening.pipeline import (
     ArchiveContext,
@@ -35,6 +36,7 @@ from screening.pipeline import (
 )
 from screening.proposal import Proposal
 from screening.readers import ReadResult, read_bytes, read_path
+from screening.replication import ReplicationMap, replication_map
 from screening.results import Comparison, DocumentRef, FileError, ProposalResult, Report, Similar
 from screening.similarity import doc_vector
 
@@ -204,8 +206,15 @@ class Saring:
     # ------------------------------------------------------------ screening
 
     def screener(
-        self, proposals: Sequence[Proposal], *, progress: Progress | None = None, today: dt.date | None = None
+        self,
+        proposals: Sequence[Proposal],
+        *,
+        progress: Progress | None = None,
+        today: dt.date | None = None,
+        analysed: Mapping[str, DocFeatures] | None = None,
     ) -> BatchScreener:
+        """The batch-wide evidence for these proposals (`analysed`: their features by document key, when
+        already analysed, e.g. by the workers of a batch split into blocks)."""
         ctx = self.archive_context(progress)
         return BatchScreener.prepare(
             proposals,
@@ -215,6 +224,7 @@ class Saring:
             progress=progress,
             search_factory=lambda vectors, refs: batch_search(vectors, refs, kind=self.settings.index_kind),
             today=today,
+            analysed=analysed,
         )
 
     def make_report(self, results: Sequence[ProposalResult], errors: Sequence[FileError]) -> Report:
@@ -372,21 +382,36 @@ class Saring:
         vecs = self.embedder.embed(pieces) if pieces else np.zeros((0, self.embedder.dim), np.float32)
         v = doc_vector(vecs) if len(vecs) else np.zeros(self.embedder.dim, np.float32)
         k = k or self.params.similarity.top_k
+        want = klaster.strip().lower() if klaster is not None else None
+
+        def keep(e: Proposal) -> bool:
+            return (
+                (tahun is None or e.tahun == tahun)
+                and (want is None or e.klaster == want)
+                and (status is None or e.status == status)
+            )
+
         filtered = tahun is not None or klaster is not None or status is not None
-        hits = ctx.catalog.search(text=text, vector=v, k=len(ctx.entries) if filtered else k, exclude_id=exclude_id)
-        if filtered:
-            meta = {e.id: e for e in ctx.entries}
-
-            def keep(h: Similar) -> bool:
-                e = meta[h.id]
-                return (
-                    (tahun is None or e.tahun == tahun)
-                    and (klaster is None or e.klaster == klaster.strip().lower())
-                    and (status is None or e.status == status)
-                )
-
-            hits = [h for h in hits if keep(h)][:k]
+        hits = ctx.catalog.search(
+            text=text,
+            vector=v,
+            k=k,
+            exclude_id=exclude_id,
+            keep=keep if filtered else None,
+            query_chunks=pieces,
+            query_vectors=vecs if len(vecs) == len(pieces) else None,
+        )
         return hits, ctx.catalog.novelty(v, words=d.n_words, exclude=exclude_id)
+
+    def replication_map(self, *, only_linked: bool = False) -> ReplicationMap:
+        """The replication map over the past top innovations (`similarity.top_statuses`) from stored findings."""
+        statuses = self.params.similarity.top_statuses
+        return replication_map(
+            self.store.archive_entries_with_status(statuses),
+            self.store.replication_links(statuses),
+            statuses=statuses,
+            only_linked=only_linked,
+        )
 
     def info(self) -> dict[str, Any]:
         idx_path = self._index_path() if self._embedder is not None else None

@@ -13,8 +13,8 @@ import pytest
 
 from screening.params import Parameters, default_parameters
 
-pytest_plugins = ["tests.postgres"]
-"""Throw-away PostgreSQL servers and the `store_url` fixture (SQLite and PostgreSQL)."""
+pytest_plugins = ["tests.postgres", "tests.redis_server"]
+"""Throw-away PostgreSQL servers and the `store_url` fixture (SQLite and PostgreSQL); throw-away Redis servers."""
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -22,6 +22,7 @@ SAMPLE = Path(__file__).resolve().parents[2] / "corpus" / "sample" / "archive.js
 TABLES_0001 = {"archive_entries", "proposals", "sections", "results", "findings", "chunks", "embeddings"}
 TABLES_0002 = {"batches", "batch_items", "api_keys"}
 TABLES_0003 = {"result_versions", "resolutions", "web_sessions"}
+TABLES_0005 = {"batch_blocks", "text_features"}
 
 
 @pytest.fixture
@@ -97,7 +98,7 @@ def test_upgrade_base_to_0001_to_head_keeps_data_and_downgrades(engine: Engine, 
     _migrate(engine, "upgrade", "head")
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert _revision(engine) == head
-    assert _tables(engine) == TABLES_0001 | TABLES_0002 | TABLES_0003 | {"index_versions"}
+    assert _tables(engine) == TABLES_0001 | TABLES_0002 | TABLES_0003 | TABLES_0005 | {"index_versions"}
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
         assert compare_metadata(ctx, Base.metadata) == []  # head is exactly the models
