@@ -194,7 +194,10 @@ class BatchScreener:
         progress: Progress | None = None,
         search_factory: SearchFactory = exact_search,
         today: dt.date | None = None,
+        analysed: Mapping[str, DocFeatures] | None = None,
     ) -> BatchScreener:
+        """Analyse, embed and index the batch. `analysed`: features analysed earlier with the same parameters
+        by document key (e.g. by other workers of the batch), used where the text is unchanged."""
         progress = progress or NullProgress()
         ids = [p.id for p in proposals]
         if len(set(ids)) != len(ids):
@@ -202,7 +205,9 @@ class BatchScreener:
         progress.stage("Menganalisis teks", len(proposals))
         docs: dict[str, DocFeatures] = {}
         for p in proposals:
-            docs[batch_key(p.id)] = analyse(batch_key(p.id), p.text, params)
+            key = batch_key(p.id)
+            d = analysed.get(key) if analysed else None
+            docs[key] = d if d is not None and d.text == p.text else analyse(key, p.text, params)
             progress.advance()
         batch_docs = list(docs.values())
         embed_features(batch_docs, embedder, progress)
@@ -263,7 +268,15 @@ class BatchScreener:
 
         Duplicates are the candidate pairs with reportable overlap, plus every declared replication
         (this proposal names the other as its source, or a batch proposal names this one), listed with
-        relation `declared_replication` even when the two share no text: the judge sees the pair."""
+        relation `declared_replication` even when the two share no text: the judge sees the pair.
+
+        BLAS runs on one thread here: the alignment multiplies hundreds of small matrices, for which
+        OpenBLAS's threads only contend (with each other and with the embedder's spinning ONNX Runtime
+        threads); a portal request against 10,000 archive entries took twice as long with them."""
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._screen(proposal_id)
+
+    def _screen(self, proposal_id: str) -> ProposalResult:
         p = self._by_id.get(proposal_id)
         if p is None:
             raise KeyError(f"proposal {proposal_id!r} is not in this batch")
@@ -303,7 +316,13 @@ class BatchScreener:
         duplicates.sort(key=lambda d: (d.relation == "boilerplate", -d.share, d.other_id))
         completeness = check_completeness(p, self.params, self.context, today=self.today)
         vec = doc_vector(doc.vectors) if doc.vectors is not None else np.zeros(0, dtype=np.float32)
-        similar = self.archive.catalog.search(text=p.text, vector=vec, exclude_id=p.id)
+        similar = self.archive.catalog.search(
+            text=p.text,
+            vector=vec,
+            exclude_id=p.id,
+            query_chunks=[doc.chunk_text(i) for i in range(len(doc.chunks))],
+            query_vectors=doc.vectors,
+        )
         novelty = self.archive.catalog.novelty(vec, words=doc.n_words, exclude={p.id, *sources})
         rec, reasons = recommend(
             completeness=completeness,
@@ -446,7 +465,7 @@ def build_archive_context(
     ctx = ArchiveContext(
         entries=list(entries),
         features=feats,
-        catalog=ArchiveCatalog(entries, doc_vecs, params=params.similarity),
+        catalog=ArchiveCatalog(entries, doc_vecs, params=params.similarity, features=docs),
         neighbours=neighbours,
     )
     progress.stage("Mengindeks arsip", 1)
