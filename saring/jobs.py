@@ -33,13 +33,11 @@ from typing import Any
 from huey import Huey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 
-from corpus.features_cache import dump_features, fingerprint, load_text_features
 from corpus.store import BlockInfo, Store
-from models.text import content_hash
 from saring.config import Settings
-from saring.service import Saring, saring_version
-from screening.features import DocFeatures, analyse
-from screening.pipeline import BatchScreener, NullProgress, Progress, batch_key
+from saring.service import Saring
+from screening.features import DocFeatures
+from screening.pipeline import BatchScreener, NullProgress, Progress
 from screening.proposal import Proposal
 from screening.readers import ReadResult
 
@@ -105,7 +103,6 @@ class JobRunner:
         self._watch_task = self.huey.task(name="watch_batch")(self._watch)
         self._context: _BatchContext | None = None
         self._context_lock = threading.Lock()
-        self._fingerprint: str | None = None
 
     # ------------------------------------------------------------ submit
 
@@ -150,26 +147,8 @@ class JobRunner:
         batch_id: str,
         ids: set[str],
     ) -> None:
-        """Earlier proposals this batch overlaps are screened again with the batch beside them, so their pages
-        show the later copy too; each keeps the batch (or portal) it came from."""
-        for eid in linked:
-            try:
-                again = screener.screen(eid)
-            except Exception:
-                log.exception("batch %s: earlier proposal %s could not be screened again", batch_id, eid)
-                continue
-            for d in again.duplicates:
-                if d.other_id in ids:
-                    d.other_batch = batch_id
-                elif d.other_id in earlier:
-                    d.other_batch = earlier[d.other_id][1]
-            origin = earlier[eid][1]
-            self.saring.store.save_result(
-                again,
-                parameters_version=self.saring.params.version,
-                model=self.saring.embedder.name,
-                batch_id=None if origin == "portal" else origin,
-            )
+        """Earlier proposals this batch overlaps are screened again (`Saring.rescreen_earlier`)."""
+        self.saring.rescreen_earlier(screener, linked, earlier, later=batch_id, later_ids=ids)
 
     def run_batch(self, batch_id: str, *, progress: Progress | None = None) -> bool:
         """Screen the batch's pending proposals; False when another live worker holds it."""
@@ -374,27 +353,7 @@ class JobRunner:
         return [found[pid] for pid in ids if pid in found]
 
     def _features(self, proposals: Sequence[Proposal]) -> dict[str, DocFeatures]:
-        """Each proposal's analysis by document key: from the store's cache, else analysed here and cached."""
-        if self._fingerprint is None:
-            self._fingerprint = fingerprint(self.saring.params, code_version=saring_version())
-        fp, store, params = self._fingerprint, self.saring.store, self.saring.params
-        hashes = {p.id: content_hash(p.text) for p in proposals}
-        cached = store.get_text_features(fp, list(hashes.values()))
-        out: dict[str, DocFeatures] = {}
-        new: dict[str, bytes] = {}
-        for p in proposals:
-            key, h = batch_key(p.id), hashes[p.id]
-            blob = cached.get(h)
-            if blob is not None:
-                try:
-                    out[key] = load_text_features(blob, key=key, text=p.text)
-                    continue
-                except Exception as e:  # a damaged row costs one analysis
-                    log.warning("cached analysis of %s unreadable (%s); analysing again", p.id, e)
-            out[key] = analyse(key, p.text, params)
-            new[h] = dump_features(out[key])
-        store.put_text_features(fp, new)
-        return out
+        return self.saring.analysed_features(proposals)
 
     def _prepare_block(self, batch_id: str, block: BlockInfo, beat: _Heartbeat) -> bool:
         """Analyse and embed the block's texts into the store's caches (what every screening worker reads)."""

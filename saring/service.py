@@ -18,13 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from corpus.features_cache import fingerprint, load_features, save_features
+from corpus.features_cache import dump_features, fingerprint, load_features, load_text_features, save_features
 from corpus.index import ArchiveIndex, batch_search
 from corpus.store import ChunkRow, Store
 from models.embedder import DEFAULT_MODEL, CachedEmbedder, Embedder, load_embedder
+from models.text import content_hash
 from saring.config import Settings
 from screening.duplication import ChunkRef, NeighbourSearch, to_duplicate
-from screening.features import DocFeatures
+from screening.features import DocFeatures, analyse
 from screening.params import Parameters, load_parameters
 from screening.pipeline import (
     ArchiveContext,
@@ -32,6 +33,7 @@ from screening.pipeline import (
     NullProgress,
     Progress,
     archive_key,
+    batch_key,
     build_archive_context,
 )
 from screening.proposal import Proposal
@@ -83,6 +85,7 @@ class Saring:
         self._archive: ArchiveContext | None = None
         self._archive_version = -1
         self._lock = threading.RLock()
+        self._fingerprint: str | None = None
 
     # ------------------------------------------------------------ heavy objects
 
@@ -260,16 +263,85 @@ class Saring:
         res = read_path(path, params=self.params)
         return self.screen_proposals(res.proposals, res.errors, progress=progress, today=today)
 
+    def analysed_features(self, proposals: Sequence[Proposal]) -> dict[str, DocFeatures]:
+        """Each proposal's analysis by document key: from the store's cache (keyed by the analysis fingerprint
+        and the text's content hash), else analysed here and cached; what workers and portal requests reuse."""
+        if self._fingerprint is None:
+            self._fingerprint = fingerprint(self.params, code_version=saring_version())
+        fp, store, params = self._fingerprint, self.store, self.params
+        hashes = {p.id: content_hash(p.text) for p in proposals}
+        cached = store.get_text_features(fp, list(hashes.values()))
+        out: dict[str, DocFeatures] = {}
+        new: dict[str, bytes] = {}
+        for p in proposals:
+            key, h = batch_key(p.id), hashes[p.id]
+            blob = cached.get(h)
+            if blob is not None:
+                try:
+                    out[key] = load_text_features(blob, key=key, text=p.text)
+                    continue
+                except Exception as e:  # a damaged row costs one analysis
+                    log.warning("cached analysis of %s unreadable (%s); analysing again", p.id, e)
+            out[key] = analyse(key, p.text, params)
+            new[h] = dump_features(out[key])
+        store.put_text_features(fp, new)
+        return out
+
+    def rescreen_earlier(
+        self,
+        screener: BatchScreener,
+        linked: Sequence[str],
+        earlier: Mapping[str, tuple[Proposal, str]],
+        *,
+        later: str,
+        later_ids: set[str],
+    ) -> None:
+        """Earlier proposals (other waves of the same year) that later ones overlap are screened again with the
+        later ones beside them, so their pages show the later copy too. `earlier`: by id, with the batch (or
+        "portal") each came from, which its new version keeps; `later`: the later batch id, or "portal"."""
+        for eid in linked:
+            try:
+                again = screener.screen(eid)
+            except Exception:
+                log.exception("%s: earlier proposal %s could not be screened again", later, eid)
+                continue
+            for d in again.duplicates:
+                if d.other_id in later_ids:
+                    d.other_batch = later
+                elif d.other_id in earlier:
+                    d.other_batch = earlier[d.other_id][1]
+            origin = earlier[eid][1]
+            self.store.save_result(
+                again,
+                parameters_version=self.params.version,
+                model=self.embedder.name,
+                batch_id=None if origin == "portal" else origin,
+            )
+
     def screen_one(
         self, proposal: Proposal, *, today: dt.date | None = None, actor_key_id: int | None = None
     ) -> ProposalResult:
-        """Screen one submitted proposal against the archive, and store it with its result (a new version;
-        `actor_key_id`: the API key that sent it)."""
-        result = self.screener([proposal], today=today).screen(proposal.id)
+        """Screen one submitted proposal against the archive and against every proposal of its competition year
+        already screened (batches, the portal: the waves), and store it with its result (a new version;
+        `actor_key_id`: the API key that sent it). An earlier proposal it overlaps is screened again, so that
+        page shows the later copy too."""
+        years = [proposal.tahun] if proposal.tahun else []
+        earlier = {
+            q.id: (q, b or "portal") for q, b in self.store.screened_proposals_of_years(years) if q.id != proposal.id
+        }
+        everything = [proposal, *(q for q, _ in earlier.values())]
+        screener = self.screener(everything, today=today, analysed=self.analysed_features(everything))
+        result = screener.screen(proposal.id)
+        linked: list[str] = []
+        for d in result.duplicates:
+            if d.other_id in earlier:
+                d.other_batch = earlier[d.other_id][1]
+                linked.append(d.other_id)
         self.store.save_proposal(proposal)
         self.store.save_result(
             result, parameters_version=self.params.version, model=self.embedder.name, actor_key_id=actor_key_id
         )
+        self.rescreen_earlier(screener, sorted(linked), earlier, later="portal", later_ids={proposal.id})
         return result
 
     def batch_report(self, batch_id: str) -> Report:

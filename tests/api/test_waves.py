@@ -48,3 +48,29 @@ def test_a_copy_in_a_later_wave_is_linked_both_ways(client: TestClient, keys: Ke
     assert "usulan-2025-05" in {x["id"] for x in listed}
     # the unrelated proposal of the first wave is untouched by the second
     assert "usulan-2025-06" not in _dups(client, keys, "usulan-2025-07")
+
+
+def test_a_portal_proposal_is_compared_with_the_same_years_proposals(client: TestClient, keys: Keys) -> None:
+    """Sumba Timur's proposal comes in a batch; Palu's portal then sends a proposal of the same year whose
+    innovation and implementation sections are Sumba Timur's, word for word. The portal submission is screened
+    against the stored proposals of 2025 too (not only the archive), its findings name the other side only as
+    "proposal dari instansi lain", and the earlier proposal's page shows the later copy."""
+    first = _upload(client, keys, "gelombang-a.jsonl", "usulan-2025-01")
+    source = next(r for r in sample_batch() if r["id"] == "usulan-2025-01")
+    own = next(r for r in sample_batch() if r["id"] == "usulan-2025-05")  # Palu's own metadata and sections
+    bagian = dict(own["bagian"])  # type: ignore[arg-type]
+    for key in ("kebaruan", "implementasi"):
+        bagian[key] = source["bagian"][key]  # type: ignore[index]
+    body = {**own, "id": "usulan-2025-palu-portal", "judul": "SIGAP IKLIM PALU", "bagian": bagian}
+    body["tahun_implementasi"] = 2024
+    r = client.post("/api/v1/proposals", json=body, headers=auth(keys["portal"]))
+    assert r.status_code == 201, r.text
+    seen = [d for d in r.json()["duplicates"] if d["relation"] == "other_region"]
+    assert seen, "the same year's batch proposal is found from the portal"
+    assert all(d["other_instansi"] == "proposal dari instansi lain" for d in seen)
+    assert "usulan-2025-01" not in r.text
+    # the secretariat and the judges see both sides, with where each came from
+    later = _dups(client, keys, "usulan-2025-palu-portal")["usulan-2025-01"]
+    assert later["relation"] == "other_region" and later["other_batch"] == first
+    earlier = _dups(client, keys, "usulan-2025-01")["usulan-2025-palu-portal"]
+    assert earlier["relation"] == "other_region" and earlier["other_batch"] == "portal"
