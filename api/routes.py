@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, HTTPException, Query, UploadFile, status
+from fastapi import APIRouter, BackgroundTasks, File, Form, HTTPException, Query, UploadFile, status
 from fastapi import Path as FastAPIPath
 from fastapi.responses import FileResponse, JSONResponse, Response
 
@@ -198,8 +198,11 @@ def _batch_public(saring: SaringDep, batch_id: str) -> BatchPublic:
         },
     },
 )
-def create_proposal(body: ProposalCreate, saring: SaringDep, who: Submitters) -> ProposalPublic:
-    """Screen one proposal against the archive now, store it, and return its result."""
+def create_proposal(
+    body: ProposalCreate, saring: SaringDep, who: Submitters, background: BackgroundTasks
+) -> ProposalPublic:
+    """Screen one proposal against the archive and the same year's proposals now, store it, and return its
+    result; earlier proposals it copies are screened again after the response is sent."""
     if not who.owns(body.instansi):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "a portal key may only submit for its own instansi")
     limit = saring.settings.max_proposal_words
@@ -225,7 +228,7 @@ def create_proposal(body: ProposalCreate, saring: SaringDep, who: Submitters) ->
             f"Usulan {body.id!r} sudah disaring sekretariat dalam batch {screened[1]}; portal tidak dapat "
             "menggantinya. Hubungi sekretariat bila usulan perlu diperbarui.",
         )
-    result = saring.screen_one(body.to_proposal(source="portal"), actor_key_id=who.key_id)
+    result = saring.screen_one(body.to_proposal(source="portal"), actor_key_id=who.key_id, defer=background.add_task)
     return _for_principal(_with_history(saring, ProposalPublic(**result.model_dump()), who), who)
 
 

@@ -10,8 +10,9 @@ import datetime as dt
 import gc
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -319,12 +320,18 @@ class Saring:
             )
 
     def screen_one(
-        self, proposal: Proposal, *, today: dt.date | None = None, actor_key_id: int | None = None
+        self,
+        proposal: Proposal,
+        *,
+        today: dt.date | None = None,
+        actor_key_id: int | None = None,
+        defer: Callable[[Callable[[], None]], object] | None = None,
     ) -> ProposalResult:
         """Screen one submitted proposal against the archive and against every proposal of its competition year
         already screened (batches, the portal: the waves), and store it with its result (a new version;
         `actor_key_id`: the API key that sent it). An earlier proposal it overlaps is screened again, so that
-        page shows the later copy too."""
+        page shows the later copy too; with `defer` (e.g. a web framework's background tasks) that re-screening is
+        handed to it instead of done before returning, so the submitter does not wait for it."""
         years = [proposal.tahun] if proposal.tahun else []
         earlier = {
             q.id: (q, b or "portal") for q, b in self.store.screened_proposals_of_years(years) if q.id != proposal.id
@@ -341,7 +348,14 @@ class Saring:
         self.store.save_result(
             result, parameters_version=self.params.version, model=self.embedder.name, actor_key_id=actor_key_id
         )
-        self.rescreen_earlier(screener, sorted(linked), earlier, later="portal", later_ids={proposal.id})
+        if linked:
+            rescreen = partial(
+                self.rescreen_earlier, screener, sorted(linked), earlier, later="portal", later_ids={proposal.id}
+            )
+            if defer is None:
+                rescreen()
+            else:
+                defer(rescreen)
         return result
 
     def batch_report(self, batch_id: str) -> Report:
