@@ -101,6 +101,10 @@ class VersionPublic(BaseModel):
     parameters_version: str
     model: str
     duplicates: int = Field(description="Findings that are not template-only.")
+    cause: str | None = Field(
+        None,
+        description="For a re-screening because a later wave copies this proposal: that batch's id, or 'portal'.",
+    )
 
 
 class ResolutionCreate(_Strict):

@@ -172,6 +172,8 @@ class ResultVersionRow(Base):
     batch_id: Mapped[str | None] = mapped_column(String(100))
     actor_key_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    cause: Mapped[str | None] = mapped_column(String(100))
+    """For a re-screening caused by a later wave that copies this proposal: that batch's id, or "portal"."""
 
 
 class ResolutionRow(Base):
@@ -355,6 +357,7 @@ class ResultVersion:
     parameters_version: str
     model: str
     duplicates: int
+    cause: str | None = None
 
 
 @dataclass(frozen=True)
@@ -950,12 +953,20 @@ class Store:
         model: str = "",
         batch_id: str | None = None,
         actor_key_id: int | None = None,
+        cause: str | None = None,
     ) -> None:
         """Store a proposal's result as its latest (with its duplicate findings) and as a new version (earlier
-        versions are kept); save_proposal must come first."""
+        versions are kept); save_proposal must come first. `cause`: the later wave (batch id or "portal") whose
+        copy made this re-screening."""
         with self.session() as s:
             self._save_result(
-                s, r, parameters_version=parameters_version, model=model, batch_id=batch_id, actor_key_id=actor_key_id
+                s,
+                r,
+                parameters_version=parameters_version,
+                model=model,
+                batch_id=batch_id,
+                actor_key_id=actor_key_id,
+                cause=cause,
             )
 
     @staticmethod
@@ -967,6 +978,7 @@ class Store:
         model: str,
         batch_id: str | None,
         actor_key_id: int | None = None,
+        cause: str | None = None,
     ) -> None:
         if s.get(ProposalRow, r.id) is None:
             raise StoreError(f"cannot save the result of {r.id!r}: save_proposal() it first")
@@ -982,6 +994,7 @@ class Store:
                 batch_id=batch_id,
                 actor_key_id=actor_key_id,
                 created_at=_now(),
+                cause=cause,
             )
         )
         s.execute(delete(FindingRow).where(FindingRow.proposal_id == r.id))
@@ -1109,6 +1122,7 @@ class Store:
                     parameters_version=v.parameters_version,
                     model=v.model,
                     duplicates=sum(1 for d in v.result.get("duplicates", []) if d.get("relation") != "boilerplate"),
+                    cause=v.cause,
                 )
                 for v, name, role in rows
             ]

@@ -317,6 +317,7 @@ class Saring:
                 parameters_version=self.params.version,
                 model=self.embedder.name,
                 batch_id=None if origin == "portal" else origin,
+                cause=later,
             )
 
     def screen_one(

@@ -15,6 +15,7 @@ from saring.auth import create_key
 from saring.config import Settings
 from saring.jobs import JobRunner, make_huey
 from saring.service import Saring
+from screening.proposal import Proposal
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "corpus" / "sample"
@@ -30,6 +31,16 @@ def sample_batch() -> list[dict[str, object]]:
     return [
         json.loads(line) for line in (SAMPLE / "batch" / "proposals.jsonl").read_text(encoding="utf-8").splitlines()
     ]
+
+
+def copied_sample(copies: int) -> list[Proposal]:
+    """The sample batch `copies` times over, each copy with other ids and instansi (a longer batch to interrupt)."""
+    out = []
+    for c in range(copies):
+        for row in sample_batch():
+            p = Proposal.model_validate(row)
+            out.append(p.model_copy(update={"id": f"{p.id}-k{c}", "instansi": f"{p.instansi} {c}"}))
+    return out
 
 
 def make_service(data_dir: Path, embedder: Embedder, **settings: object) -> Saring:

@@ -15,19 +15,13 @@ from models.embedder import Embedder
 from saring.jobs import JobRunner
 from screening.proposal import Proposal
 from screening.readers import ReadResult
-from tests.api.conftest import make_service, sample_batch
+from tests.api.conftest import copied_sample, make_service
 
 COPIES = 2
 
 
 def _proposals() -> list[Proposal]:
-    """The sample batch three times over (other ids and instansi), so screening takes long enough to interrupt."""
-    out = []
-    for c in range(COPIES):
-        for row in sample_batch():
-            p = Proposal.model_validate(row)
-            out.append(p.model_copy(update={"id": f"{p.id}-k{c}", "instansi": f"{p.instansi} {c}"}))
-    return out
+    return copied_sample(COPIES)
 
 
 def _worker(data_dir: Path, log: Path) -> subprocess.Popen[bytes]:

@@ -44,6 +44,11 @@ def test_a_copy_in_a_later_wave_is_linked_both_ways(client: TestClient, keys: Ke
     # the earlier proposal keeps its own batch, and the pages name where the other one came from
     page = client.get("/usulan/usulan-2025-05", headers=auth(keys["judge"])).text
     assert f"dari batch lain ({second})" in page
+    # its new version keeps its own batch and names the wave that caused the re-screening
+    versions = client.get("/api/v1/proposals/usulan-2025-05/versions", headers=auth(keys["judge"])).json()
+    assert versions[-1]["batch_id"] == first and versions[-1]["cause"] == second
+    assert versions[0]["cause"] is None
+    assert "disaring ulang karena batch" in page
     listed = client.get(f"/api/v1/proposals?batch_id={first}", headers=auth(keys["judge"])).json()["items"]
     assert "usulan-2025-05" in {x["id"] for x in listed}
     # the unrelated proposal of the first wave is untouched by the second
@@ -74,3 +79,5 @@ def test_a_portal_proposal_is_compared_with_the_same_years_proposals(client: Tes
     assert later["relation"] == "other_region" and later["other_batch"] == first
     earlier = _dups(client, keys, "usulan-2025-01")["usulan-2025-palu-portal"]
     assert earlier["relation"] == "other_region" and earlier["other_batch"] == "portal"
+    versions = client.get("/api/v1/proposals/usulan-2025-01/versions", headers=auth(keys["judge"])).json()
+    assert versions[-1]["batch_id"] == first and versions[-1]["cause"] == "portal"

@@ -21,7 +21,7 @@ from models.embedder import Embedder
 from saring.jobs import SCREEN, JobRunner
 from screening.proposal import Proposal
 from screening.readers import ReadResult
-from tests.api.conftest import embedder, make_service, sample_batch
+from tests.api.conftest import copied_sample, embedder, make_service
 
 __all__ = ["embedder"]  # the session's model fixture, shared with the API tests
 
@@ -31,13 +31,7 @@ BLOCK = 3
 
 
 def _proposals() -> list[Proposal]:
-    """The sample batch twice over (other ids and instansi), so several blocks are left when one worker dies."""
-    out = []
-    for c in range(COPIES):
-        for row in sample_batch():
-            p = Proposal.model_validate(row)
-            out.append(p.model_copy(update={"id": f"{p.id}-k{c}", "instansi": f"{p.instansi} {c}"}))
-    return out
+    return copied_sample(COPIES)
 
 
 def _worker(data_dir: Path, log: Path, *, database_url: str, redis_url: str) -> subprocess.Popen[bytes]:
