@@ -77,3 +77,15 @@ def test_limits_are_read_and_checked_at_start(tmp_path: object, monkeypatch: pyt
     assert Settings(data_dir=tmp_path).portal_rate_limit == "60/minute"  # type: ignore[arg-type]
     with pytest.raises(ValidationError):
         Settings(data_dir=tmp_path, portal_rate_limit="banyak sekali")  # type: ignore[arg-type]
+
+
+def test_processes_sharing_a_redis_share_each_keys_count(redis_url: str) -> None:
+    """With SARING_REDIS_URL set, two API processes (two limiters) count one key's requests together in that
+    Redis, and keep other keys' counts apart."""
+    item = parse_rate_limit("3/minute")
+    assert item is not None
+    first, second = PortalRateLimiter(item, redis_url), PortalRateLimiter(item, redis_url)
+    assert [first.retry_after(41), second.retry_after(41), first.retry_after(41)] == [None, None, None]
+    wait = second.retry_after(41)
+    assert wait is not None and 1 <= wait <= 60
+    assert first.retry_after(42) is None, "another key has its own count"
