@@ -52,6 +52,14 @@ class Settings(BaseSettings):
         le=64,
         description="Processes that screen a batch read from files (CLI) in parallel; 1: in the calling process.",
     )
+    features_in_memory: int = Field(
+        3000,
+        ge=0,
+        le=100_000,
+        description="Analysed proposals (with their vectors) a process keeps in memory between requests, least "
+        "recently used dropped first: a portal proposal is compared with its year's proposals, which the next "
+        "request needs again (about 150 KiB each). 0: always from the store's caches.",
+    )
     batch_block_size: int = Field(
         0,
         ge=0,

@@ -10,6 +10,7 @@ import datetime as dt
 import gc
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -87,6 +88,9 @@ class Saring:
         self._archive_version = -1
         self._lock = threading.RLock()
         self._fingerprint: str | None = None
+        self._features_mem: OrderedDict[tuple[str, str], DocFeatures] = OrderedDict()
+        """Analysed proposals (with their vectors once embedded) by id and content hash, least recently used
+        first: a portal request is compared with the same year's proposals, which the next one needs again."""
 
     # ------------------------------------------------------------ heavy objects
 
@@ -271,10 +275,17 @@ class Saring:
             self._fingerprint = fingerprint(self.params, code_version=saring_version())
         fp, store, params = self._fingerprint, self.store, self.params
         hashes = {p.id: content_hash(p.text) for p in proposals}
-        cached = store.get_text_features(fp, list(hashes.values()))
         out: dict[str, DocFeatures] = {}
+        with self._lock:
+            for p in proposals:
+                kept = self._features_mem.get((p.id, hashes[p.id]))
+                if kept is not None:
+                    self._features_mem.move_to_end((p.id, hashes[p.id]))
+                    out[batch_key(p.id)] = kept
+        todo = [p for p in proposals if batch_key(p.id) not in out]
+        cached = store.get_text_features(fp, [hashes[p.id] for p in todo]) if todo else {}
         new: dict[str, bytes] = {}
-        for p in proposals:
+        for p in todo:
             key, h = batch_key(p.id), hashes[p.id]
             blob = cached.get(h)
             if blob is not None:
@@ -285,7 +296,13 @@ class Saring:
                     log.warning("cached analysis of %s unreadable (%s); analysing again", p.id, e)
             out[key] = analyse(key, p.text, params)
             new[h] = dump_features(out[key])
-        store.put_text_features(fp, new)
+        if new:
+            store.put_text_features(fp, new)
+        with self._lock:  # kept in memory (with the vectors the screener adds) for the next portal request
+            for p in todo:
+                self._features_mem[(p.id, hashes[p.id])] = out[batch_key(p.id)]
+            while len(self._features_mem) > self.settings.features_in_memory:
+                self._features_mem.popitem(last=False)
         return out
 
     def rescreen_earlier(

@@ -124,7 +124,9 @@ def batch_key(proposal_id: str) -> str:
 
 
 def embed_features(docs: Sequence[DocFeatures], embedder: Embedder, progress: Progress, *, step: int = 256) -> None:
-    """Fill each document's chunk vectors (texts are embedded in slices to report progress)."""
+    """Fill the chunk vectors of each document that has none yet (texts are embedded in slices to report
+    progress); a document kept from an earlier request already has them."""
+    docs = [d for d in docs if d.vectors is None]
     texts: list[str] = []
     owners: list[tuple[int, int]] = []
     for di, d in enumerate(docs):
