@@ -220,17 +220,20 @@ class Saring:
         progress: Progress | None = None,
         today: dt.date | None = None,
         analysed: Mapping[str, DocFeatures] | None = None,
+        index_kind: str | None = None,
     ) -> BatchScreener:
         """The batch-wide evidence for these proposals (`analysed`: their features by document key, when
-        already analysed, e.g. by the workers of a batch split into blocks)."""
+        already analysed, e.g. by the workers of a batch split into blocks; `index_kind`: the search over the
+        batch's own chunks, default the settings')."""
         ctx = self.archive_context(progress)
+        kind = index_kind or self.settings.index_kind
         return BatchScreener.prepare(
             proposals,
             archive=ctx,
             embedder=self.embedder,
             params=self.params,
             progress=progress,
-            search_factory=lambda vectors, refs: batch_search(vectors, refs, kind=self.settings.index_kind),
+            search_factory=lambda vectors, refs: batch_search(vectors, refs, kind=kind),
             today=today,
             analysed=analysed,
         )
@@ -355,7 +358,11 @@ class Saring:
             q.id: (q, b or "portal") for q, b in self.store.screened_proposals_of_years(years) if q.id != proposal.id
         }
         everything = [proposal, *(q for q, _ in earlier.values())]
-        screener = self.screener(everything, today=today, analysed=self.analysed_features(everything))
+        # Exact search over the year's chunks: only this proposal's ~100 chunks (and those of the few earlier
+        # proposals screened again) are queried, far cheaper than building an HNSW index of 100,000+ per request.
+        screener = self.screener(
+            everything, today=today, analysed=self.analysed_features(everything), index_kind="flat"
+        )
         result = screener.screen(proposal.id)
         linked: list[str] = []
         for d in result.duplicates:
