@@ -138,18 +138,6 @@ class JobRunner:
         else:
             self.run_batch(batch_id)
 
-    def _update_earlier(
-        self,
-        screener: BatchScreener,
-        linked: Sequence[str],
-        earlier: dict[str, tuple[Proposal, str]],
-        *,
-        batch_id: str,
-        ids: set[str],
-    ) -> None:
-        """Earlier proposals this batch overlaps are screened again (`Saring.rescreen_earlier`)."""
-        self.saring.rescreen_earlier(screener, linked, earlier, later=batch_id, later_ids=ids)
-
     def run_batch(self, batch_id: str, *, progress: Progress | None = None) -> bool:
         """Screen the batch's pending proposals; False when another live worker holds it."""
         store = self.saring.store
@@ -166,11 +154,7 @@ class JobRunner:
             # Earlier waves: the same competition years' proposals already screened (other batches, the portal)
             # are compared with this batch as if they were in it; only this batch's proposals are screened.
             ids = {p.id for p in proposals}
-            earlier = {
-                p.id: (p, b or "portal")
-                for p, b in store.screened_proposals_of_years(p.tahun for p in proposals if p.tahun)
-                if p.id not in ids and b != batch_id
-            }
+            earlier = self.saring.earlier_waves(proposals, batch_id=batch_id)
             screener = self.saring.screener(
                 [*proposals, *(p for p, _ in earlier.values())], progress=progress or beat, today=batch.today
             )
@@ -185,15 +169,12 @@ class JobRunner:
                     log.exception("batch %s: proposal %s failed", batch_id, p.id)
                     store.fail_item(batch_id, p.id, reason=f"Gagal disaring: {type(e).__name__}")
                 else:
-                    for d in result.duplicates:
-                        if d.other_id in earlier:
-                            d.other_batch = earlier[d.other_id][1]
-                            linked.add(d.other_id)
+                    linked.update(self.saring.mark_earlier(result, earlier))
                     store.save_item_result(
                         batch_id, result, parameters_version=self.saring.params.version, model=self.saring.embedder.name
                     )
                 beat.advance()
-            self._update_earlier(screener, sorted(linked), earlier, batch_id=batch_id, ids=ids)
+            self.saring.rescreen_earlier(screener, sorted(linked), earlier, later=batch_id, later_ids=ids)
             store.finish_batch(batch_id, state="done")
             log.info("batch %s finished", batch_id)
             return True
@@ -218,7 +199,7 @@ class JobRunner:
         if not blocks:
             proposals = store.batch_proposals(batch_id)
             ids = [p.id for p in proposals]
-            earlier = sorted(self._earlier(batch_id, proposals))
+            earlier = sorted(self.saring.earlier_waves(proposals, batch_id=batch_id))
             size = max(1, self.block_size)
             texts = ids + earlier
             plan: list[tuple[int, Sequence[str]]] = [
@@ -235,16 +216,6 @@ class JobRunner:
         self._queue_open(batch_id, blocks)
         self._watch_task.schedule((batch_id,), delay=STALE_S)
         return True
-
-    def _earlier(self, batch_id: str, proposals: Sequence[Proposal]) -> dict[str, tuple[Proposal, str]]:
-        """Earlier waves: the same competition years' proposals already screened (other batches, the portal),
-        compared with this batch as if they were in it; by id, with the batch (or "portal") they came from."""
-        ids = {p.id for p in proposals}
-        return {
-            p.id: (p, b or "portal")
-            for p, b in self.saring.store.screened_proposals_of_years(p.tahun for p in proposals if p.tahun)
-            if p.id not in ids and b != batch_id
-        }
 
     def _queue_open(self, batch_id: str, blocks: Sequence[BlockInfo]) -> list[int]:
         """Queue the blocks of the open phase that no live worker holds and whose task is not known to be
@@ -380,7 +351,7 @@ class JobRunner:
             proposals = store.batch_proposals(batch_id)
             finish = [b for b in store.batch_blocks(batch_id) if b.phase == FINISH]
             wanted = set(finish[0].ids) if finish else set()
-            earlier = {k: v for k, v in self._earlier(batch_id, proposals).items() if k in wanted}
+            earlier = {k: v for k, v in self.saring.earlier_waves(proposals, batch_id=batch_id).items() if k in wanted}
             everything = [*proposals, *(p for p, _ in earlier.values())]
             screener = self.saring.screener(
                 everything, progress=NullProgress(), today=batch.today, analysed=self._features(everything)
@@ -405,9 +376,7 @@ class JobRunner:
                 log.exception("batch %s: proposal %s failed", batch_id, pid)
                 store.fail_item(batch_id, pid, reason=f"Gagal disaring: {type(e).__name__}")
                 continue
-            for d in result.duplicates:
-                if d.other_id in c.earlier:
-                    d.other_batch = c.earlier[d.other_id][1]
+            self.saring.mark_earlier(result, c.earlier)
             store.save_item_result(
                 batch_id, result, parameters_version=self.saring.params.version, model=self.saring.embedder.name
             )
@@ -420,7 +389,7 @@ class JobRunner:
         linked = sorted(
             {d.other_id for r in store.batch_results(batch_id) for d in r.duplicates if d.other_id in c.earlier}
         )
-        self._update_earlier(c.screener, linked, c.earlier, batch_id=batch_id, ids=c.ids)
+        self.saring.rescreen_earlier(c.screener, linked, c.earlier, later=batch_id, later_ids=c.ids)
         if beat.lost.is_set():
             return False
         store.finish_batch(batch_id, state="done")  # first: a worker killed in between leaves a finished batch

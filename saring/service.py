@@ -308,6 +308,29 @@ class Saring:
                 self._features_mem.popitem(last=False)
         return out
 
+    def earlier_waves(
+        self, proposals: Sequence[Proposal], *, batch_id: str | None = None
+    ) -> dict[str, tuple[Proposal, str]]:
+        """Earlier waves: the proposals of the same competition years already screened (other batches, the
+        portal), which `proposals` are compared with as if they were beside them; by id, with the batch (or
+        "portal") each came from. `batch_id`: the batch of `proposals`, whose own results are no earlier wave."""
+        ids = {p.id for p in proposals}
+        return {
+            q.id: (q, b or "portal")
+            for q, b in self.store.screened_proposals_of_years(p.tahun for p in proposals if p.tahun)
+            if q.id not in ids and (batch_id is None or b != batch_id)
+        }
+
+    @staticmethod
+    def mark_earlier(result: ProposalResult, earlier: Mapping[str, tuple[Proposal, str]]) -> list[str]:
+        """Name where each earlier-wave proposal in `result`'s findings came from (`other_batch`); their ids."""
+        linked: list[str] = []
+        for d in result.duplicates:
+            if d.other_id in earlier:
+                d.other_batch = earlier[d.other_id][1]
+                linked.append(d.other_id)
+        return linked
+
     def rescreen_earlier(
         self,
         screener: BatchScreener,
@@ -353,10 +376,7 @@ class Saring:
         `actor_key_id`: the API key that sent it). An earlier proposal it overlaps is screened again, so that
         page shows the later copy too; with `defer` (e.g. a web framework's background tasks) that re-screening is
         handed to it instead of done before returning, so the submitter does not wait for it."""
-        years = [proposal.tahun] if proposal.tahun else []
-        earlier = {
-            q.id: (q, b or "portal") for q, b in self.store.screened_proposals_of_years(years) if q.id != proposal.id
-        }
+        earlier = self.earlier_waves([proposal])
         everything = [proposal, *(q for q, _ in earlier.values())]
         # Exact search over the year's chunks: only this proposal's ~100 chunks (and those of the few earlier
         # proposals screened again) are queried, far cheaper than building an HNSW index of 100,000+ per request.
@@ -364,11 +384,7 @@ class Saring:
             everything, today=today, analysed=self.analysed_features(everything), index_kind="flat"
         )
         result = screener.screen(proposal.id)
-        linked: list[str] = []
-        for d in result.duplicates:
-            if d.other_id in earlier:
-                d.other_batch = earlier[d.other_id][1]
-                linked.append(d.other_id)
+        linked = self.mark_earlier(result, earlier)
         self.store.save_proposal(proposal)
         self.store.save_result(
             result, parameters_version=self.params.version, model=self.embedder.name, actor_key_id=actor_key_id
