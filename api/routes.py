@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, BackgroundTasks, File, Form, HTTPException, Query, UploadFile, status
 from fastapi import Path as FastAPIPath
 from fastapi.responses import FileResponse, JSONResponse, Response
+from starlette.background import BackgroundTask
 
 from api.deps import PrincipalDep, Readers, RunnerDep, SaringDep, StaffReaders, Submitters, Writers
 from api.schemas import (
@@ -485,10 +487,24 @@ def get_batch_report(
     if format == "json":
         return JSONResponse(report.model_dump(mode="json"))
     writer = {"xlsx": write_xlsx, "csv": write_csv, "html": write_html}[format]
-    tmp = Path(tempfile.mkdtemp(prefix="saring-report-"))
-    path = tmp / f"laporan-{batch_id}.{format}"
-    writer(report, path)
-    return FileResponse(path, media_type=MEDIA[format], filename=path.name)
+    return _temporary_file(f"laporan-{batch_id}.{format}", lambda path: writer(report, path), MEDIA[format])
+
+
+def _temporary_file(name: str, write: Callable[[Path], None], media_type: str) -> FileResponse:
+    """A file rendered for one download: written into a fresh temporary folder that is removed once the
+    response has been sent (each download used to leave its folder behind)."""
+    folder = Path(tempfile.mkdtemp(prefix="saring-download-"))
+    try:
+        write(folder / name)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return FileResponse(
+        folder / name,
+        media_type=media_type,
+        filename=name,
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    )
 
 
 # ---------------------------------------------------------------- judges
@@ -515,9 +531,7 @@ def get_replication_map(
     m = saring.replication_map(only_linked=only_linked)
     if format == "json":
         return m
-    path = Path(tempfile.mkdtemp(prefix="saring-map-")) / "peta-replikasi.xlsx"
-    write_replication_xlsx(m, path)
-    return FileResponse(path, media_type=MEDIA["xlsx"], filename=path.name)
+    return _temporary_file("peta-replikasi.xlsx", lambda path: write_replication_xlsx(m, path), MEDIA["xlsx"])
 
 
 @router.get(

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -99,3 +101,18 @@ def test_a_proposal_page_says_where_its_idea_came_from(client: TestClient, keys:
     assert 'href="/arsip/arsip-001"' in origin and "replikasi yang dinyatakan" in origin
     clean = client.get(f"/usulan/{CLEAN}", headers=auth(keys["judge"])).text
     assert "tidak ada inovasi terdahulu di arsip yang dinyatakan" in clean
+
+
+def test_downloads_leave_no_temporary_files_behind(
+    client: TestClient, keys: Keys, screened: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each XLSX/CSV/HTML download is rendered into a temporary folder; it is removed once sent (every
+    download of the map and of a report used to leave its folder in /tmp)."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    urls = ["/api/v1/replication-map?format=xlsx"] + [
+        f"/api/v1/batches/{screened}/report?format={f}" for f in ("xlsx", "csv", "html")
+    ]
+    for url in urls:
+        r = client.get(url, headers=auth(keys["secretariat"]))
+        assert r.status_code == 200 and len(r.content) > 100, url
+        assert list(tmp_path.iterdir()) == [], url
