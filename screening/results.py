@@ -182,6 +182,12 @@ class ProposalResult(BaseModel):
     reasons: list[Reason] = Field(default_factory=list)
     completeness: Completeness
     duplicates: list[Duplicate] = Field(default_factory=list)
+    template_only_pairs: int = Field(
+        0,
+        ge=0,
+        description="Documents sharing only template text with this one; the ones sharing the most are listed "
+        "among `duplicates` (relation `boilerplate`), at most `template_pairs_listed` of the parameters.",
+    )
     similar: list[Similar] = Field(default_factory=list)
     novelty: float | None = Field(None, ge=0, le=1)
 

@@ -10,6 +10,7 @@ import pytest
 from models.embedder import Embedder
 from screening.alignment import PairMatch
 from screening.proposal import Proposal
+from screening.results import Duplicate
 from tests.api.conftest import embedder, make_service, sample_batch
 
 __all__ = ["embedder"]  # the session's model fixture, shared with the API tests
@@ -29,7 +30,6 @@ def test_forked_workers_give_the_same_results_in_batch_order(tmp_path: Path, emb
         screener.screen_all(workers=0)
 
 
-
 def test_a_screener_keeps_no_alignment_after_a_screen(tmp_path: Path, embedder: Embedder) -> None:
     """Alignments live for one proposal's screen: kept for the whole batch (to save the second alignment of
     two batch proposals that find each other), the ~257 archive candidates per proposal at 10,000 entries made
@@ -45,3 +45,34 @@ def test_a_screener_keeps_no_alignment_after_a_screen(tmp_path: Path, embedder: 
     assert backward == forward
     sources = [d["other_source"] for r in forward.values() for d in r["duplicates"]]
     assert "archive" in sources and "batch" in sources, "the sample has copies of both kinds to compare"
+
+
+def test_template_only_pairs_are_counted_and_the_most_shared_listed(tmp_path: Path, embedder: Embedder) -> None:
+    """Documents sharing only template text are evidence that the template was ignored, not findings: at most
+    `template_pairs_listed` of them are listed (those sharing the most template text), all are counted. Against
+    10,000 archive entries a proposal shares template text with ~100, which filled most of a result."""
+    service = make_service(tmp_path / "data", embedder)
+    proposals = [Proposal.model_validate(row) for row in sample_batch()]
+    every = {r.id: r for r in service.screener(proposals).screen_all()}
+    with_template = [r for r in every.values() if r.template_only_pairs >= 2]
+    assert with_template, "the sample has proposals sharing template text with several documents"
+    for r in every.values():
+        listed = [d for d in r.duplicates if d.relation == "boilerplate"]
+        assert len(listed) == min(r.template_only_pairs, service.params.duplication.template_pairs_listed)
+        assert r.duplicates[: len(r.duplicates) - len(listed)] == [d for d in r.duplicates if d not in listed]
+
+    def template_chars(d: Duplicate) -> int:
+        return sum(t.end - t.start for t in d.template_passages)
+
+    service.params = service.params.model_copy(
+        update={"duplication": service.params.duplication.model_copy(update={"template_pairs_listed": 1})}
+    )
+    one = {r.id: r for r in service.screener(proposals).screen_all()}
+    for r in with_template:
+        listed = [d for d in one[r.id].duplicates if d.relation == "boilerplate"]
+        assert one[r.id].template_only_pairs == r.template_only_pairs and len(listed) == 1
+        everything = [d for d in r.duplicates if d.relation == "boilerplate"]
+        assert template_chars(listed[0]) == max(template_chars(d) for d in everything)
+        assert [d for d in one[r.id].duplicates if d.relation != "boilerplate"] == [
+            d for d in r.duplicates if d.relation != "boilerplate"
+        ], "findings are not affected"
