@@ -930,3 +930,29 @@ def test_archive_entry_page_shows_its_text_and_the_proposals_that_use_it(
     assert f'href="/arsip/{quote(eid)}"' in client.get("/arsip", headers=judge).text
     missing = client.get("/arsip/tidak-ada", headers=judge)
     assert missing.status_code == 404 and "tidak ada di arsip" in missing.text
+
+
+def test_a_proposal_page_counts_template_only_documents_beyond_those_listed(
+    client: TestClient, keys: Keys, service: Saring, batch_id: str
+) -> None:
+    """Only the template-only pairs sharing the most template text are listed; the page says how many there are."""
+    row = {**next(r for r in sample_batch() if r["id"] == "usulan-2025-03"), "id": "usulan-templat-saja"}
+    service.store.save_proposal(Proposal(**row))  # type: ignore[arg-type]
+    listed = [
+        Duplicate(
+            other_id=f"arsip-00{i}", other_source="archive", relation="boilerplate", match_type="identical", share=0
+        )
+        for i in (1, 2)
+    ]
+    result = ProposalResult(
+        id="usulan-templat-saja",
+        text=Proposal(**row).text,  # type: ignore[arg-type]
+        recommendation="lanjut",
+        completeness=Completeness(form="2023_umum", complete=True),
+        duplicates=listed,
+        template_only_pairs=37,
+    )
+    service.store.save_result(result)
+    page = text_of(client.get("/usulan/usulan-templat-saja", headers=auth(keys["judge"])).text)
+    assert "37 dokumen lain hanya berbagi teks templat (diabaikan); 2 yang paling banyak berbagi ditampilkan" in page
+    assert "arsip-001" in page and "arsip-002" in page
