@@ -297,19 +297,20 @@ class BatchScreener:
             docs=ChainMap(self.docs, self.archive.features),
         )
         found: dict[str, Duplicate] = {}
+        template_only: dict[str, PairMatch] = {}
         memo: dict[tuple[str, str], PairMatch] = {}
         for _, other in sorted(pairs):
             if other == archive_key(p.id):
                 continue  # the same proposal already stored in the archive
             m = self._match(key, other, memo)
-            if not is_reportable(m, self.params.duplication) and not (m.template_passages and not m.passages):
-                continue
-            found[other] = self._duplicate(m, p, other)
+            if is_reportable(m, self.params.duplication):
+                found[other] = self._duplicate(m, p, other)
+            elif m.template_passages and not m.passages:
+                template_only[other] = m
         sources = [e.id for e in self.archive.entries if _declares_any(p) and declares_replication_of(p, e)]
         declared = [archive_key(s) for s in sources if s != p.id] + [batch_key(s) for s in self._declares.get(p.id, [])]
         for other in declared + [batch_key(q) for q in self._declared_by.get(p.id, [])]:
-            d = found.get(other)
-            if d is None or d.relation == "boilerplate":
+            if other not in found:
                 # A declared replication is shown even without shared text, so the judge sees the pair;
                 # overlap below the reporting thresholds is left out, as for every other pair.
                 m = self._match(key, other, memo)
@@ -318,17 +319,18 @@ class BatchScreener:
                 d = self._duplicate(m, p, other)
                 d.relation = "declared_replication"
                 found[other] = d
-        # Template-only pairs are listed last, only when nothing else links the two documents, and only the
-        # template_pairs_listed sharing the most template text (a proposal shares template text with ~100 of
-        # 10,000 archive entries: 73 of a result's 93 KB pickled, most of what 2,500 results held in memory).
-        duplicates = sorted(
-            (d for d in found.values() if d.relation != "boilerplate"), key=lambda d: (-d.share, d.other_id)
+        duplicates = sorted(found.values(), key=lambda d: (-d.share, d.other_id))
+        # Template-only pairs come last, only when nothing else links the two documents, and only the
+        # template_pairs_listed sharing the most template text are made into findings (a proposal shares template
+        # text with ~100 of 10,000 archive entries: 73 of a result's 93 KB pickled, most of what 2,500 results
+        # held in memory); all are counted.
+        template_only = {o: m for o, m in template_only.items() if o not in found}
+        most = sorted(
+            template_only, key=lambda o: (-sum(t.end - t.start for t in template_only[o].template_passages), o[2:])
         )
-        template_only = sorted(
-            (d for d in found.values() if d.relation == "boilerplate"),
-            key=lambda d: (-sum(t.end - t.start for t in d.template_passages), d.other_id),
-        )
-        duplicates += template_only[: self.params.duplication.template_pairs_listed]
+        duplicates += [
+            self._duplicate(template_only[o], p, o) for o in most[: self.params.duplication.template_pairs_listed]
+        ]
         completeness = check_completeness(p, self.params, self.context, today=self.today)
         vec = doc_vector(doc.vectors) if doc.vectors is not None else np.zeros(0, dtype=np.float32)
         similar = self.archive.catalog.search(
