@@ -36,7 +36,6 @@ from huey.consumer import Consumer
 from corpus.store import BlockInfo, Store
 from saring.config import Settings
 from saring.service import Saring
-from screening.features import DocFeatures
 from screening.pipeline import BatchScreener, NullProgress, Progress
 from screening.proposal import Proposal
 from screening.readers import ReadResult
@@ -323,12 +322,9 @@ class JobRunner:
                     found[pid] = p
         return [found[pid] for pid in ids if pid in found]
 
-    def _features(self, proposals: Sequence[Proposal]) -> dict[str, DocFeatures]:
-        return self.saring.analysed_features(proposals)
-
     def _prepare_block(self, batch_id: str, block: BlockInfo, beat: _Heartbeat) -> bool:
         """Analyse and embed the block's texts into the store's caches (what every screening worker reads)."""
-        docs = list(self._features(self._load(batch_id, block.ids)).values())
+        docs = list(self.saring.analysed_features(self._load(batch_id, block.ids)).values())
         texts = [d.chunk_text(i) for d in docs for i in range(len(d.chunks))]
         for s in range(0, len(texts), EMBED_STEP):
             if beat.lost.is_set():
@@ -354,7 +350,10 @@ class JobRunner:
             earlier = {k: v for k, v in self.saring.earlier_waves(proposals, batch_id=batch_id).items() if k in wanted}
             everything = [*proposals, *(p for p, _ in earlier.values())]
             screener = self.saring.screener(
-                everything, progress=NullProgress(), today=batch.today, analysed=self._features(everything)
+                everything,
+                progress=NullProgress(),
+                today=batch.today,
+                analysed=self.saring.analysed_features(everything),
             )
             c = self._context = _BatchContext(batch_id, screener, earlier, {p.id for p in proposals})
             log.info("batch %s: context built in %.1f s", batch_id, time.perf_counter() - t0)

@@ -349,11 +349,10 @@ class Saring:
             except Exception:
                 log.exception("%s: earlier proposal %s could not be screened again", later, eid)
                 continue
+            self.mark_earlier(again, earlier)  # never a later one: `earlier` holds no proposal of the later wave
             for d in again.duplicates:
                 if d.other_id in later_ids:
                     d.other_batch = later
-                elif d.other_id in earlier:
-                    d.other_batch = earlier[d.other_id][1]
             origin = earlier[eid][1]
             self.store.save_result(
                 again,
