@@ -249,6 +249,15 @@ def _bags(d: DocFeatures, weights: TermWeights | None) -> _Bags:
     return bags
 
 
+def warm(d: DocFeatures, *, boiler: AbstractSet[int], weights: TermWeights | None) -> None:
+    """Compute the per-document caches the aligner keeps on `d` (template mask, lemma bags, chunk
+    languages) for this template set and these weights. A parent process does it before forking
+    workers: computed there, the caches are one copy shared by all, not one per worker."""
+    template_mask(d, boiler)
+    _bags(d, weights)
+    chunk_language(d)
+
+
 def sentence_cosines(
     a: DocFeatures, b: DocFeatures, weights: TermWeights | None, *, a_skip: np.ndarray, b_skip: np.ndarray
 ) -> sparse.csr_matrix:

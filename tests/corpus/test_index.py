@@ -281,3 +281,43 @@ def test_batch_search_is_exact_below_the_threshold_and_hnsw_finds_near_copies_ab
         assert ("b", i) in {r for r, s in hits if s >= 0.95}
     # the query itself and its near copy come first, as in the exact search (the rest is noise here)
     assert [[r for r, _ in h[:2]] for h in approx] == [[r for r, _ in h[:2]] for h in exact]
+
+
+@pytest.mark.parametrize("make", ["flat", "hnsw"])
+def test_a_search_holds_the_only_copy_of_its_vectors_and_keeps_it_valid(make: str) -> None:
+    """The batch's chunk search exposes the vectors its index stores (equal to those given), as a read-only
+    view that stays valid after the search object itself is gone (the documents point at it instead of
+    keeping a second copy)."""
+    import gc
+
+    from corpus.index import flat_search, hnsw_search
+
+    store = FakeStore(500, dim=64, seed=5)
+    vecs = np.stack([store.vectors[r.id] for r in store.rows])
+    refs = [(r.owner_id, r.seq) for r in store.rows]
+    search = (flat_search if make == "flat" else hnsw_search)(vecs.copy(), refs)
+    held = search.vectors
+    assert np.array_equal(held, vecs) and not np.shares_memory(held, vecs)
+    assert not held.flags.writeable
+    part = held[100:110]
+    del search, held
+    gc.collect()
+    # indexes of the same size over other vectors would take the memory, had it been freed
+    others = [flat_search(np.full_like(vecs, 0.5), refs) for _ in range(20)]
+    assert np.array_equal(part, vecs[100:110]) and len(others) == 20
+
+
+def test_the_archive_index_gives_its_stored_vectors_by_id(tmp_path: Path) -> None:
+    """`stored()` lists the chunk ids in storage order with the (L2-normalised) vectors stored for them,
+    for a flat and an HNSW index, and after chunks were removed."""
+    store = FakeStore(40)
+    for kind in ("flat", "hnsw"):
+        idx = ArchiveIndex(tmp_path / f"{kind}.faiss", dim=DIM, model_name=MODEL, kind=kind)
+        idx.sync(store, store.embed)
+        stored = idx.stored()
+        assert stored is not None
+        ids, held = stored
+        assert sorted(ids.tolist()) == sorted(r.id for r in store.rows)
+        for i, v in zip(ids.tolist(), held, strict=True):
+            assert np.allclose(v, store.vectors[i], atol=1e-6)
+    assert ArchiveIndex(tmp_path / "empty.faiss", dim=DIM, model_name=MODEL).stored() is None
