@@ -9,14 +9,33 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-import spacy
-from spacy.lang.id.stop_words import STOP_WORDS as _SPACY_STOP_WORDS
-from spacy.language import Language
+
+def _import_thinc_without_torch() -> None:
+    """Let thinc (spaCy's machine-learning library) load without importing torch, which it does whenever
+    torch is installed (sentence-transformers brings it): saring uses only spaCy's language data and lookup
+    lemmas, and torch costs ~180 MB in every process (each screening worker, the API). torch stays importable
+    afterwards (the model build uses it); thinc just does not know of it."""
+    if "torch" in sys.modules or "thinc" in sys.modules:
+        return
+    sys.modules["torch"] = None  # type: ignore[assignment]  # makes `import torch` raise ImportError
+    try:
+        import thinc.compat  # noqa: F401
+    finally:
+        if "torch" in sys.modules and sys.modules["torch"] is None:
+            del sys.modules["torch"]
+
+
+_import_thinc_without_torch()
+
+import spacy  # noqa: E402
+from spacy.lang.id.stop_words import STOP_WORDS as _SPACY_STOP_WORDS  # noqa: E402
+from spacy.language import Language  # noqa: E402
 
 STOP_WORDS: frozenset[str] = frozenset(_SPACY_STOP_WORDS)
 

@@ -74,3 +74,22 @@ def test_long_sentence_is_split_under_the_limit() -> None:
 def test_content_hash_is_stable() -> None:
     assert content_hash("Pelayanan publik") == content_hash("Pelayanan publik")
     assert content_hash("Pelayanan publik") != content_hash("Pelayanan  publik")
+
+
+def test_the_text_layer_does_not_load_torch_but_leaves_it_importable() -> None:
+    """spaCy's thinc imports torch whenever it is installed (~180 MB in every screening process); the text
+    layer keeps it out, and torch still imports afterwards for the model build."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import saring.service\n"
+        "from models.text import tokenize\n"
+        "assert [t.norm for t in tokenize('Inovasi pelayanan publik')][:1] == ['inovasi']\n"
+        "print('torch' in sys.modules)\n"
+        "import torch\n"
+        "print(torch.ones(2).sum().item())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.split() == ["False", "2.0"]
