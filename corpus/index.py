@@ -266,8 +266,6 @@ exhaustive search grows with the batch (0.03 s per proposal at 250 proposals, 0.
 BATCH_HNSW_EF_SEARCH = 128
 """Candidates explored per query; recall@10 against exact search is measured by `python -m eval.ann`."""
 
-Search = Callable[[np.ndarray, int], list[list[tuple[tuple[str, int], float]]]]
-
 
 def batch_search(vectors: np.ndarray, refs: list[tuple[str, int]], *, kind: str = "auto") -> IndexSearch:
     """Nearest-neighbour search over a batch's chunk vectors: exact (`flat_search`) for small batches,
