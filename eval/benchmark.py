@@ -54,7 +54,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from eval.common import REPO
-from models.embedder import REGISTRY
+from models.embedder import REGISTRY, release_model
 
 # multilingual-e5-small (XLM-R small architecture): 12 layers, hidden 384, FFN 1536.
 E5_LAYERS = 12
@@ -125,6 +125,9 @@ class CountingEmbedder:
         self.tokens = 0
         self.flops = 0.0
         self.seconds = 0.0
+
+    def release(self) -> None:
+        release_model(self.inner)
 
     def embed(self, texts: Sequence[str], *, kind: Any = "passage") -> np.ndarray:
         lens = [min(self.token_count(t), 512) for t in texts]

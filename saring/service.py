@@ -271,6 +271,9 @@ class Saring:
         if not proposals:
             return self.make_report([], errors)
         s = self.screener(proposals, progress=progress, today=today)
+        # Every chunk is embedded by now: the model's ~410 MB would otherwise stay in this process (and in
+        # each forked worker) for the whole screening. The next text loads it again.
+        self.embedder.release()
         return self.make_report(s.screen_all(progress=progress, workers=self.settings.screen_workers), errors)
 
     def screen_path(self, path: Path, *, progress: Progress | None = None, today: dt.date | None = None) -> Report:

