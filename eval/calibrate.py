@@ -302,16 +302,17 @@ def markdown(
 # ---------------------------------------------------------------- the aligner, on the PAN dev halves
 
 ALIGNER_SWEEPS: dict[str, list[Any]] = {
+    "sentence_isf": [False, True],
     "sentence_cosine": [0.3, 0.35, 0.4, 0.45, 0.5],
-    "sentence_strong_cosine": [0.5, 0.55, 0.6, 0.65, 0.7],
+    "sentence_strong_cosine": [0.45, 0.5, 0.55, 0.6, 0.65, 0.7],
     "extend_gap_chars": [300, 450, 600, 900, 1200],
-    "merge_gap_chars": [500, 1000, 1500, 2000, 3000],
+    "merge_gap_chars": [500, 700, 800, 1100, 1400, 1500, 2000],
     "merge_other_gap_chars": [2000, 3000, 4000, 6000, 8000],
     "translated_cosine": [0.82, 0.84, 0.86, 0.88, 0.9],
     "report_min_passage_words": [12, 15, 20, 25, 30],
     "paraphrase_strong_cosine": [0.95, 0.96, 0.965, 0.97, 0.98],
     "paraphrase_strong_overlap": [0.2, 0.3, 0.4, 0.5, 0.6],
-    "cluster_min_density": [0.0, 0.4, 0.5, 0.55, 0.6, 0.7],
+    "cluster_min_density": [0.0, 0.4, 0.45, 0.5, 0.52, 0.55, 0.6, 0.7],
     "chain_min_chunks": [3, 4, 5, 6],
     "chain_cosine": [0.82, 0.84, 0.86, 0.88],
     "chain_mean_cosine": [0.88, 0.89, 0.9, 0.91, 0.92],

@@ -25,6 +25,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import cast
 
 import numpy as np
@@ -219,10 +220,21 @@ class _Bags:
     sizes: np.ndarray
     ends: np.ndarray
 
+    @cached_property
+    def sentence_frequency(self) -> np.ndarray:
+        """For each entry, how many of the document's chunks contain its lemma."""
+        _, inverse, counts = np.unique(self.term, return_inverse=True, return_counts=True)
+        return cast(np.ndarray, counts[inverse.ravel()].astype(np.float64))
+
     def terms_of(self, ci: int) -> np.ndarray:
         """The sorted distinct lemma hashes of chunk ci."""
         end = int(self.ends[ci])
         return self.term[end - int(self.sizes[ci]) : end]
+
+    def weights_of(self, ci: int) -> np.ndarray:
+        """The tf-idf weights of chunk ci's lemmas (in the order of `terms_of`)."""
+        end = int(self.ends[ci])
+        return self.weight[end - int(self.sizes[ci]) : end]
 
 
 def _bags(d: DocFeatures, weights: TermWeights | None) -> _Bags:
@@ -254,29 +266,64 @@ def warm(d: DocFeatures, *, boiler: AbstractSet[int], weights: TermWeights | Non
     languages) for this template set and these weights. A parent process does it before forking
     workers: computed there, the caches are one copy shared by all, not one per worker."""
     template_mask(d, boiler)
-    _bags(d, weights)
+    _ = _bags(d, weights).sentence_frequency
     chunk_language(d)
 
 
+def _isf(bags: _Bags, pos: np.ndarray, shared: np.ndarray, other_sf: np.ndarray, n_chunks: int) -> np.ndarray:
+    """The bags' weights times the pair's inverse sentence frequency log(1 + N / sf), N and sf counted over
+    the chunks of both texts (the tf-isf of Sanchez-Perez et al. 2014), L2-normalised per chunk again: a
+    name that recurs in hundreds of a novel's sentences, or an innovation's name in every section of a
+    proposal, locates nothing. `shared` marks the entries whose lemma the other text has (at column `pos`
+    of `other_sf`, its sentence frequency there)."""
+    sf = bags.sentence_frequency.copy()
+    sf[shared] += other_sf[pos[shared]]
+    w = bags.weight * np.log1p(n_chunks / sf)
+    norm = np.sqrt(np.bincount(bags.chunk, weights=w * w, minlength=len(bags.sizes)))
+    norm[norm == 0] = 1.0
+    return cast(np.ndarray, w / norm[bags.chunk])
+
+
 def sentence_cosines(
-    a: DocFeatures, b: DocFeatures, weights: TermWeights | None, *, a_skip: np.ndarray, b_skip: np.ndarray
+    a: DocFeatures,
+    b: DocFeatures,
+    weights: TermWeights | None,
+    *,
+    a_skip: np.ndarray,
+    b_skip: np.ndarray,
+    isf: bool = False,
 ) -> sparse.csr_matrix:
     """Tf-idf cosine of every chunk pair of a and b that shares a lemma (sparse, chunks of a × chunks of
-    b). Chunks marked in `*_skip` (template) are left out."""
+    b). Chunks marked in `*_skip` (template) are left out. `isf`: weighted by the pair's inverse sentence
+    frequency too (see `_isf`)."""
     ba, bb = _bags(a, weights), _bags(b, weights)
     keep_a = ~a_skip[ba.chunk] if len(ba.chunk) else np.zeros(0, dtype=bool)
     keep_b = ~b_skip[bb.chunk] if len(bb.chunk) else np.zeros(0, dtype=bool)
     common = np.intersect1d(ba.term[keep_a], bb.term[keep_b])
 
-    def weighted(bags: _Bags, keep: np.ndarray, n: int) -> sparse.csr_matrix:
+    def columns(bags: _Bags, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each entry's column among the common lemmas, and which entries have one."""
         pos = np.searchsorted(common, bags.term) if len(common) else np.zeros(len(bags.term), dtype=np.int64)
         sel = keep & (pos < len(common))
         sel[sel] = common[pos[sel]] == bags.term[sel]
+        return pos, sel
+
+    def matrix(bags: _Bags, pos: np.ndarray, sel: np.ndarray, weight: np.ndarray, n: int) -> sparse.csr_matrix:
         rows = bags.chunk[sel]
         indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))])
-        return sparse.csr_matrix((bags.weight[sel], pos[sel], indptr), shape=(n, len(common)))
+        return sparse.csr_matrix((weight[sel], pos[sel], indptr), shape=(n, len(common)))
 
-    return (weighted(ba, keep_a, len(a.chunks)) @ weighted(bb, keep_b, len(b.chunks)).T).tocsr()
+    (pa, sa), (pb, sb) = columns(ba, keep_a), columns(bb, keep_b)
+    wa, wb = ba.weight, bb.weight
+    if isf and len(common):
+        n = len(a.chunks) + len(b.chunks)
+        # sentence frequency of each common lemma in each text (every common lemma has an entry in both)
+        fa = np.zeros(len(common))
+        np.add.at(fa, pa[sa], 1.0)
+        fb = np.zeros(len(common))
+        np.add.at(fb, pb[sb], 1.0)
+        wa, wb = _isf(ba, pa, sa, fb, n), _isf(bb, pb, sb, fa, n)
+    return (matrix(ba, pa, sa, wa, len(a.chunks)) @ matrix(bb, pb, sb, wb, len(b.chunks)).T).tocsr()
 
 
 def sentence_seeds(
@@ -288,10 +335,13 @@ def sentence_seeds(
     a_skip: np.ndarray,
     b_skip: np.ndarray,
 ) -> list[Seg]:
-    """Sentence (chunk) pairs whose tf-idf cosine >= sentence_cosine and lemma Dice >= sentence_dice."""
+    """Sentence (chunk) pairs whose tf-idf cosine >= sentence_cosine and lemma Dice >= sentence_dice.
+    With `sentence_isf` the pairs are chosen by the tf-isf cosine (which locates a sentence within the two
+    texts), while each seed's score stays the collection tf-idf cosine (how close the two sentences are,
+    compared with sentence_strong_cosine)."""
     if not len(a.chunks) or not len(b.chunks):
         return []
-    cos = sentence_cosines(a, b, weights, a_skip=a_skip, b_skip=b_skip)
+    cos = sentence_cosines(a, b, weights, a_skip=a_skip, b_skip=b_skip, isf=params.sentence_isf)
     rows = np.repeat(np.arange(cos.shape[0]), np.diff(cos.indptr))
     ok = cos.data >= params.sentence_cosine
     rows, cols, cvals = rows[ok], cos.indices[ok], cos.data[ok]
@@ -304,12 +354,14 @@ def sentence_seeds(
         size_a, size_b = int(ba.sizes[i]), int(bb.sizes[j])
         if size_a < params.sentence_min_terms or size_b < params.sentence_min_terms:
             continue
-        shared = len(np.intersect1d(ba.terms_of(i), bb.terms_of(j), assume_unique=True))
-        if 2.0 * shared / (size_a + size_b) < params.sentence_dice:
+        _, ia, ib = np.intersect1d(ba.terms_of(i), bb.terms_of(j), assume_unique=True, return_indices=True)
+        if 2.0 * len(ia) / (size_a + size_b) < params.sentence_dice:
             continue
         ca, cb = a.chunks[i], b.chunks[j]
         kind: MatchType = "translated" if other_language(int(la[i]), int(lb[j])) else "paraphrase"
-        out.append(Seg(ca.start, ca.end, cb.start, cb.end, kind, c, source="sentence"))
+        # tf-isf chose the pair; how close the two sentences are is the collection tf-idf cosine
+        score = float(ba.weights_of(i)[ia] @ bb.weights_of(j)[ib]) if params.sentence_isf else c
+        out.append(Seg(ca.start, ca.end, cb.start, cb.end, kind, score, source="sentence"))
     return out
 
 

@@ -63,6 +63,7 @@ class DuplicationParams(_Strict):
     sentence_cosine: float = Field(0.4, ge=0, le=1)
     sentence_dice: float = Field(0.4, ge=0, le=1)
     sentence_min_terms: int = Field(3, ge=1)
+    sentence_isf: bool = True
     sentence_strong_cosine: float = Field(0.6, ge=0, le=1)
     translated_cosine: float = Field(0.86, ge=-1, le=1)
     extend_gap_chars: int = Field(600, ge=0)
@@ -71,8 +72,8 @@ class DuplicationParams(_Strict):
     cluster_min_units: int = Field(2, ge=1)
     cluster_close_units: int = Field(2, ge=1)
     cluster_min_chars: int = Field(150, ge=0)
-    cluster_min_density: float = Field(0.55, ge=0, le=1)
-    merge_gap_chars: int = Field(1500, ge=0)
+    cluster_min_density: float = Field(0.52, ge=0, le=1)
+    merge_gap_chars: int = Field(1100, ge=0)
     merge_other_gap_chars: int = Field(4000, ge=0)
     chain_min_chunks: int = Field(4, ge=2)
     chain_cosine: float = Field(0.86, ge=-1, le=1)

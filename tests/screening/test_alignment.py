@@ -129,6 +129,40 @@ def test_heavy_rewrite_is_found_by_a_chain_of_nearest_sentences(
     assert hits[0].other_start < so + sn and hits[0].other_end > so
 
 
+def test_summary_of_a_novel_is_placed_in_its_own_chapter(
+    plag_corpus_dir: Path, params: Parameters, embedder: Embedder
+) -> None:
+    """suspicious-document00014 summarises a chapter of the novel source-document00022 ("Kugy", "Keenan" and
+    "Noni" in hundreds of its sentences). With collection IDF alone those names made a stretch of another
+    chapter the best match of three summary sentences; weighted by the pair's inverse sentence frequency
+    (tf-isf) the summary is one passage in its own chapter."""
+    from eval.common import unwrap
+    from screening.features import analyse
+
+    susp = unwrap((plag_corpus_dir / "suspicious-documents" / "suspicious-document00014.txt").read_text("utf-8"))
+    src = unwrap((plag_corpus_dir / "source-documents" / "source-document00022.txt").read_text("utf-8"))
+    collection = [
+        analyse(f"c:{p.name}", unwrap(p.read_text(encoding="utf-8")), params)
+        for p in sorted((plag_corpus_dir / "source-documents").glob("*.txt"))
+    ]
+    # the simulated case of suspicious-document00014.xml against this source
+    o, n, so, sn = 1331, 1117, 58120, 2237
+    a, b = susp[:3000], src  # the whole novel: how often a name recurs is counted over all its sentences
+
+    def passages(isf: bool) -> list[tuple[int, int, int, int]]:
+        p = params.model_copy(update={"duplication": params.duplication.model_copy(update={"sentence_isf": isf})})
+        m = align_texts(a, b, params=p, embedder=embedder, collection=collection)
+        _check_layout(m)
+        return [(x.start, x.end, x.other_start, x.other_end) for x in m.passages if x.end > o and x.start < o + n]
+
+    assert any(b0 >= so + sn for _, _, b0, _ in passages(False)), "plain idf placed a part in another chapter"
+    found = passages(True)
+    assert len(found) == 1, found
+    a0, a1, b0, b1 = found[0]
+    assert so <= b0 and b1 <= so + sn, "the twin lies inside the summarised chapter"
+    assert min(a1, o + n) - max(a0, o) >= 0.4 * n
+
+
 def test_scattered_weak_seeds_keep_only_the_strong_ones(params: Parameters) -> None:
     """A merged group whose seeds cover little of its extent in both texts is reduced to its strong seeds."""
     weak = [Seg(i * 400, i * 400 + 100, i * 500, i * 500 + 100, "paraphrase", 0.5, source="sentence") for i in range(4)]
@@ -248,6 +282,37 @@ def test_summary_widens_the_gap_in_the_longer_text(params: Parameters) -> None:
     q1 = [Seg(0, 200, 0, 200, "paraphrase", 0.7), Seg(210, 400, 210, 400, "paraphrase", 0.7)]
     q2 = [Seg(600, 800, 400 + dp.merge_other_gap_chars + 1000, 600 + dp.merge_other_gap_chars + 1000, "edited", 1)]
     assert len(merge_close([q1, q2], dp)) == 2
+
+
+def test_tf_isf_chooses_sentence_pairs_but_their_score_stays_plain(seed_texts: list[str], params: Parameters) -> None:
+    """Under sentence_isf the tf-isf cosine decides which sentence pairs seed; each seed's score (what the
+    close-pair rule compares with sentence_strong_cosine) is the collection tf-idf cosine of the pair."""
+    import numpy as np
+
+    from screening.alignment import sentence_cosines, sentence_seeds
+    from screening.features import analyse
+    from screening.weights import term_weights
+
+    src = seed_texts[3]
+    sents = _sents(src)[4:10]
+    copy = " ".join(re.sub(r"\s\S+([.!?])$", r"\1", s) for s in sents)  # each sentence loses its last word
+    a = analyse("a", seed_texts[1][:800] + "\n\n" + copy, params)
+    b = analyse("b", src, params)
+    weights = term_weights([a, b, *(analyse(f"c{i}", t, params) for i, t in enumerate(seed_texts))])
+    ka, kb = np.zeros(len(a.chunks), dtype=bool), np.zeros(len(b.chunks), dtype=bool)
+    plain = sentence_cosines(a, b, weights, a_skip=ka, b_skip=kb).toarray()
+    isf = sentence_cosines(a, b, weights, a_skip=ka, b_skip=kb, isf=True).toarray()
+    assert np.abs(isf - plain).max() > 0.05, "the sentence frequency changes the weights"
+    dp = params.duplication
+    assert dp.sentence_isf
+    seeds = sentence_seeds(a, b, weights, dp, a_skip=ka, b_skip=kb)
+    assert len(seeds) >= 4
+    starts_a = [c.start for c in a.chunks]
+    starts_b = [c.start for c in b.chunks]
+    for s in seeds:
+        i, j = starts_a.index(s.a0), starts_b.index(s.b0)
+        assert isf[i, j] >= dp.sentence_cosine
+        assert s.score == pytest.approx(plain[i, j], abs=1e-9)
 
 
 def test_clusters_split_by_gaps_in_both_texts() -> None:
