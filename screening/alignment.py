@@ -318,10 +318,8 @@ def sentence_cosines(
     if isf and len(common):
         n = len(a.chunks) + len(b.chunks)
         # sentence frequency of each common lemma in each text (every common lemma has an entry in both)
-        fa = np.zeros(len(common))
-        np.add.at(fa, pa[sa], 1.0)
-        fb = np.zeros(len(common))
-        np.add.at(fb, pb[sb], 1.0)
+        fa = np.bincount(pa[sa], minlength=len(common)).astype(np.float64)
+        fb = np.bincount(pb[sb], minlength=len(common)).astype(np.float64)
         wa, wb = _isf(ba, pa, sa, fb, n), _isf(bb, pb, sb, fa, n)
     return (matrix(ba, pa, sa, wa, len(a.chunks)) @ matrix(bb, pb, sb, wb, len(b.chunks)).T).tocsr()
 
