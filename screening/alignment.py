@@ -226,15 +226,24 @@ class _Bags:
         _, inverse, counts = np.unique(self.term, return_inverse=True, return_counts=True)
         return cast(np.ndarray, counts[inverse.ravel()].astype(np.float64))
 
+    def _entries(self, ci: int) -> slice:
+        end = int(self.ends[ci])
+        return slice(end - int(self.sizes[ci]), end)
+
     def terms_of(self, ci: int) -> np.ndarray:
         """The sorted distinct lemma hashes of chunk ci."""
-        end = int(self.ends[ci])
-        return self.term[end - int(self.sizes[ci]) : end]
+        return self.term[self._entries(ci)]
 
     def weights_of(self, ci: int) -> np.ndarray:
         """The tf-idf weights of chunk ci's lemmas (in the order of `terms_of`)."""
-        end = int(self.ends[ci])
-        return self.weight[end - int(self.sizes[ci]) : end]
+        return self.weight[self._entries(ci)]
+
+
+def _per_chunk_unit(chunk: np.ndarray, w: np.ndarray, n_chunks: int) -> np.ndarray:
+    """Weights `w` of entries in chunks `chunk`, L2-normalised per chunk (a chunk without weight stays 0)."""
+    norm = np.sqrt(np.bincount(chunk, weights=w * w, minlength=n_chunks))
+    norm[norm == 0] = 1.0
+    return cast(np.ndarray, w / norm[chunk])
 
 
 def _bags(d: DocFeatures, weights: TermWeights | None) -> _Bags:
@@ -252,11 +261,10 @@ def _bags(d: DocFeatures, weights: TermWeights | None) -> _Bags:
     tf = np.diff(np.append(starts, len(order))).astype(np.float64)
     chunk, term = r[starts], h[starts]
     idf = _token_idf(d, weights)[order[starts]] if weights is not None else np.ones(len(starts))
-    w = tf * idf
-    norm = np.sqrt(np.bincount(chunk, weights=w * w, minlength=len(d.chunks)))
-    norm[norm == 0] = 1.0
     sizes = np.bincount(chunk, minlength=len(d.chunks))
-    bags = _Bags(chunk, term, w / norm[chunk], sizes.astype(np.float64), np.cumsum(sizes))
+    bags = _Bags(
+        chunk, term, _per_chunk_unit(chunk, tf * idf, len(d.chunks)), sizes.astype(np.float64), np.cumsum(sizes)
+    )
     d.meta["_bags"] = (weights, bags)
     return bags
 
@@ -278,10 +286,7 @@ def _isf(bags: _Bags, pos: np.ndarray, shared: np.ndarray, other_sf: np.ndarray,
     of `other_sf`, its sentence frequency there)."""
     sf = bags.sentence_frequency.copy()
     sf[shared] += other_sf[pos[shared]]
-    w = bags.weight * np.log1p(n_chunks / sf)
-    norm = np.sqrt(np.bincount(bags.chunk, weights=w * w, minlength=len(bags.sizes)))
-    norm[norm == 0] = 1.0
-    return cast(np.ndarray, w / norm[bags.chunk])
+    return _per_chunk_unit(bags.chunk, bags.weight * np.log1p(n_chunks / sf), len(bags.sizes))
 
 
 def sentence_cosines(
