@@ -317,6 +317,8 @@ ALIGNER_SWEEPS: dict[str, list[Any]] = {
     "chain_cosine": [0.82, 0.84, 0.86, 0.88],
     "chain_mean_cosine": [0.88, 0.89, 0.9, 0.91, 0.92],
     "chain_max_step": [1, 2, 3],
+    "chain_lexical_chunks": [0, 2, 3],
+    "chain_lexical_cosine": [0.2, 0.25, 0.3, 0.34, 0.35, 0.4, 0.5],
 }
 """Values tried for each aligner parameter. `sentence_cosine` moves `sentence_dice` with it (the two are
 one rule: Sanchez-Perez et al. used the same value for both)."""

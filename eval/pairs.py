@@ -60,7 +60,7 @@ from screening.duplication import (
 from screening.features import DocFeatures, analyse
 from screening.params import Parameters
 from screening.pipeline import NullProgress, declared_template_shingles, embed_features, exact_search
-from screening.proposal import Proposal
+from screening.proposal import Proposal, normalise_name
 
 SEED = 20261
 PAIRS_DIR = EVAL_DIR / "data"
@@ -675,7 +675,8 @@ def prepare_same_form(params: Parameters, embedder: Embedder | None) -> SameForm
 def same_form_reports(sf: SameForm, params: Parameters) -> dict[str, Any]:
     """The sample archive screened against itself: every pair of its entries (distinct innovations of one
     form, many on the same topics) aligned as a batch would align them; a reported pair is a false claim
-    unless the two entries are the same instansi's resubmission."""
+    unless the two entries are a resubmission (same instansi and same title): two different innovations of
+    one ministry reported as `same_instansi` are a false claim too."""
     boiler = boilerplate_shingles(sf.docs, params=params.duplication, declared=declared_template_shingles(params))
     weights = term_weights(sf.docs)
     reported: list[str] = []
@@ -683,14 +684,21 @@ def same_form_reports(sf: SameForm, params: Parameters) -> dict[str, Any]:
     for (e1, d1), (e2, d2) in itertools.combinations(zip(sf.entries, sf.docs, strict=True), 2):
         pairs += 1
         m = align(d1, d2, params=params.duplication, boiler=boiler, weights=weights)
-        if is_reportable(m, params.duplication) and classify_relation(e1, e2, m) == "other_region":
-            reported.append(f"{e1.id}–{e2.id} ({m.match_type()}, {m.share():.0%})")
+        if not is_reportable(m, params.duplication):
+            continue
+        relation = classify_relation(e1, e2, m)
+        if relation == "other_region" or (relation == "same_instansi" and not _same_title(e1, e2)):
+            reported.append(f"{e1.id}–{e2.id} ({m.match_type()}, {relation}, {m.share():.0%})")
     return {
         "pairs": pairs,
         "reported": len(reported),
         "rate": len(reported) / pairs if pairs else 0.0,
         "examples": reported,
     }
+
+
+def _same_title(a: Proposal, b: Proposal) -> bool:
+    return normalise_name(a.judul) == normalise_name(b.judul)
 
 
 def same_form_false_reports(params: Parameters, embedder: Embedder | None) -> dict[str, Any]:

@@ -337,6 +337,7 @@ def sentence_seeds(
     *,
     a_skip: np.ndarray,
     b_skip: np.ndarray,
+    cos: sparse.csr_matrix | None = None,
 ) -> list[Seg]:
     """Sentence (chunk) pairs whose tf-idf cosine >= sentence_cosine and lemma Dice >= sentence_dice.
     With `sentence_isf` the pairs are chosen by the tf-isf cosine (which locates a sentence within the two
@@ -344,7 +345,8 @@ def sentence_seeds(
     compared with sentence_strong_cosine)."""
     if not len(a.chunks) or not len(b.chunks):
         return []
-    cos = sentence_cosines(a, b, weights, a_skip=a_skip, b_skip=b_skip, isf=params.sentence_isf)
+    if cos is None:
+        cos = sentence_cosines(a, b, weights, a_skip=a_skip, b_skip=b_skip, isf=params.sentence_isf)
     rows = np.repeat(np.arange(cos.shape[0]), np.diff(cos.indptr))
     ok = cos.data >= params.sentence_cosine
     rows, cols, cvals = rows[ok], cos.indices[ok], cos.data[ok]
@@ -515,6 +517,7 @@ def chain_seeds(
     b_skip: np.ndarray,
     runs: Sequence[Seg] = (),
     nearest: Nearest | None = None,
+    lexical: sparse.csr_matrix | None = None,
 ) -> list[Seg]:
     """Rewritten paragraphs: at least chain_min_chunks consecutive chunks of a whose nearest chunks in b
     follow each other too (each step forward by at most chain_max_step chunks), each with cosine >=
@@ -522,7 +525,10 @@ def chain_seeds(
     formal) share too few lemmas for a sentence seed, but one chunk after another landing next to the
     previous one's match among hundreds is not chance. A chain stays within one section on both sides
     (proposals of one form put similar stock sentences in the same order of sections) and skips chunks
-    that shingle runs already cover (a verbatim copy would otherwise carry its neighbours)."""
+    that shingle runs already cover (a verbatim copy would otherwise carry its neighbours). A shorter chain
+    of chain_lexical_chunks chunks counts too when its chunk pairs also share words (mean of `lexical`, the
+    pair's sentence cosines, >= chain_lexical_cosine): three stock sentences of one form in form order
+    reach the embedding cosines, rarely the lemmas as well."""
     if a.vectors is None or b.vectors is None or not len(a.chunks) or not len(b.chunks):
         return []
     _, best, best_sim = nearest or nearest_chunks(a, b, b_skip)
@@ -535,8 +541,13 @@ def chain_seeds(
     out: list[Seg] = []
 
     def flush(chain: list[int]) -> None:
-        if len(chain) < params.chain_min_chunks or float(np.mean(best_sim[chain])) < params.chain_mean_cosine:
+        if not chain or float(np.mean(best_sim[chain])) < params.chain_mean_cosine:
             return
+        if len(chain) < params.chain_min_chunks:
+            if lexical is None or not params.chain_lexical_chunks or len(chain) < params.chain_lexical_chunks:
+                return
+            if float(np.mean([lexical[ai, int(best[ai])] for ai in chain])) < params.chain_lexical_cosine:
+                return
         for ai in chain:
             bi = int(best[ai])
             ca, cb = a.chunks[ai], b.chunks[bi]
@@ -906,14 +917,19 @@ def align(
     a_skip = chunk_template_share(a, a_mask) >= 0.5
     b_skip = chunk_template_share(b, b_mask) >= 0.5
     runs, run_a, run_b = shingle_runs(a, b, ~a_mask, ~b_mask, params, min_words=params.seed_min_words)
+    cos = (
+        sentence_cosines(a, b, weights, a_skip=a_skip, b_skip=b_skip, isf=params.sentence_isf)
+        if len(a.chunks) and len(b.chunks)
+        else None
+    )
     seeds = [
         *runs,
-        *sentence_seeds(a, b, weights, params, a_skip=a_skip, b_skip=b_skip),
+        *sentence_seeds(a, b, weights, params, a_skip=a_skip, b_skip=b_skip, cos=cos),
     ]
     if a.vectors is not None and b.vectors is not None and len(a.chunks) and len(b.chunks):
         near = nearest_chunks(a, b, b_skip)
         seeds += embedding_seeds(a, b, weights, params, a_skip=a_skip, b_skip=b_skip, nearest=near)
-        seeds += chain_seeds(a, b, params, a_skip=a_skip, b_skip=b_skip, runs=runs, nearest=near)
+        seeds += chain_seeds(a, b, params, a_skip=a_skip, b_skip=b_skip, runs=runs, nearest=near, lexical=cos)
     groups = cluster(seeds, gap=params.extend_gap_chars)
     groups = [g for g in groups if is_evidence(g, a, b, params)]
     groups = dense_groups(merge_close(groups, params), params, gap=params.extend_gap_chars)

@@ -79,6 +79,8 @@ class DuplicationParams(_Strict):
     chain_cosine: float = Field(0.86, ge=-1, le=1)
     chain_mean_cosine: float = Field(0.9, ge=-1, le=1)
     chain_max_step: int = Field(2, ge=0)
+    chain_lexical_chunks: int = Field(3, ge=0)
+    chain_lexical_cosine: float = Field(0.34, ge=0, le=1)
 
 
 class SimilarityParams(_Strict):

@@ -24,6 +24,7 @@ from screening.alignment import (
 )
 from screening.params import Parameters
 from screening.pipeline import align_texts
+from screening.results import Passage
 from tests.conftest import shared_dir
 
 
@@ -129,6 +130,41 @@ def test_heavy_rewrite_is_found_by_a_chain_of_nearest_sentences(
     assert hits[0].other_start < so + sn and hits[0].other_end > so
 
 
+def test_three_rewritten_sentences_that_share_words_are_a_chain(
+    plag_corpus_dir: Path, params: Parameters, embedder: Embedder
+) -> None:
+    """Three sentences of a novel rewritten ("Kau cari mati, Anak Baru" -> "Kau benar-benar cari mati") are
+    too few for a chain of nearest sentences alone (same-form proposals have such threes), and only one of
+    them shares enough lemmas for a sentence seed. Their nearest sentences follow each other and share
+    words too (mean tf-isf cosine above chain_lexical_cosine): a chain of three. Without it, nothing."""
+    from eval.common import unwrap
+    from screening.features import analyse
+
+    susp = unwrap((plag_corpus_dir / "suspicious-documents" / "suspicious-document00014.txt").read_text("utf-8"))
+    src = unwrap((plag_corpus_dir / "source-documents" / "source-document00026.txt").read_text("utf-8"))
+    collection = [
+        analyse(f"c:{p.name}", unwrap(p.read_text(encoding="utf-8")), params)
+        for p in sorted((plag_corpus_dir / "source-documents").glob("*.txt"))
+    ]
+    o, n, so, sn = 3153, 347, 100621, 365  # the simulated case of suspicious-document00014.xml
+    a, b = susp[: o + n + 1500], src[so - 3000 : so + sn + 3000]
+
+    def hits(lexical_chunks: int) -> list[Passage]:
+        p = params.model_copy(
+            update={"duplication": params.duplication.model_copy(update={"chain_lexical_chunks": lexical_chunks})}
+        )
+        m = align_texts(a, b, params=p, embedder=embedder, collection=collection)
+        _check_layout(m)
+        return [x for x in m.passages if x.end > o and x.start < o + n]
+
+    assert params.duplication.chain_lexical_chunks == 3
+    assert not hits(0), "without the lexical chain of three the rewrite is missed"
+    found = hits(3)
+    assert len(found) == 1 and found[0].match_type == "paraphrase"
+    assert min(found[0].end, o + n) - max(found[0].start, o) >= 0.8 * n
+    assert found[0].other_start < 3000 + sn and found[0].other_end > 3000
+
+
 def test_summary_of_a_novel_is_placed_in_its_own_chapter(
     plag_corpus_dir: Path, params: Parameters, embedder: Embedder
 ) -> None:
@@ -195,6 +231,9 @@ def _archive_texts() -> dict[str, str]:
         # six rephrased stock sentences, one or two per section (upload, same-day verification, staff,
         # APBD budget, adaptability, stakeholders) with unmatched sentences between: not dense enough
         ("arsip-007", "arsip-027"),
+        # two innovations of one ministry: three consecutive sentences whose nearest sentences follow each
+        # other and share a few words (mean tf-isf cosine 0.31, below chain_lexical_cosine)
+        ("arsip-003", "arsip-004"),
     ],
 )
 def test_stock_sentences_of_one_form_are_not_a_copy(
