@@ -127,7 +127,8 @@ def run_same_form_cmd() -> dict[str, Any]:
     r = same_form_false_reports(parameters(), embedder())
     console.print(
         f"Same-form false reports: the sample archive screened against itself reports {r['reported']} of "
-        f"{r['pairs']} pairs of distinct innovations as copying from another region ({r['rate']:.1%})"
+        f"{r['pairs']} pairs of distinct innovations as copying (from another region, or as a resubmission "
+        f"of the same instansi although the titles differ) ({r['rate']:.1%})"
         + (": " + "; ".join(r["examples"]) if r["examples"] else "")
     )
     return r

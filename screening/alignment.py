@@ -541,12 +541,14 @@ def chain_seeds(
     out: list[Seg] = []
 
     def flush(chain: list[int]) -> None:
-        if not chain or float(np.mean(best_sim[chain])) < params.chain_mean_cosine:
+        short = len(chain) < params.chain_min_chunks
+        if short and (lexical is None or not params.chain_lexical_chunks or len(chain) < params.chain_lexical_chunks):
+            return  # checked first: most chains are one or two chunks long
+        if float(np.mean(best_sim[chain])) < params.chain_mean_cosine:
             return
-        if len(chain) < params.chain_min_chunks:
-            if lexical is None or not params.chain_lexical_chunks or len(chain) < params.chain_lexical_chunks:
-                return
-            if float(np.mean([lexical[ai, int(best[ai])] for ai in chain])) < params.chain_lexical_cosine:
+        if short and lexical is not None:
+            shared = float(np.mean([lexical[ai, int(best[ai])] for ai in chain]))
+            if shared < params.chain_lexical_cosine:
                 return
         for ai in chain:
             bi = int(best[ai])

@@ -54,3 +54,24 @@ def test_pair_classes_are_realised_in_metadata(cases: list[dict]) -> None:
             assert a.replikasi_dari and b.judul in a.replikasi_dari
         elif c["pair_class"] == "other_region":
             assert a.instansi != b.instansi
+
+
+def test_same_form_counts_a_copy_between_two_innovations_of_one_instansi() -> None:
+    """In the same-form measure a reported pair of one instansi is a false claim unless it is a resubmission
+    (the same title too): two different innovations of one ministry are not a resubmission."""
+    from eval.common import REPO
+    from eval.pairs import SameForm, same_form_reports
+    from screening.features import analyse
+    from screening.params import default_parameters
+
+    params = default_parameters()
+    lines = (REPO / "corpus" / "sample" / "archive.jsonl").read_text(encoding="utf-8").splitlines()
+    first = Proposal.model_validate_json(lines[0])
+    # the same text under the same instansi: once as a resubmission, once under another title
+    again = first.model_copy(update={"id": "copy-same-title"})
+    renamed = first.model_copy(update={"id": "copy-new-title", "judul": "Inovasi Lain Sama Sekali"})
+    for other, expected in ((again, 0), (renamed, 1)):
+        entries = [first, other]
+        docs = [analyse(f"arsip:{e.id}", e.text, params) for e in entries]
+        r = same_form_reports(SameForm(entries, docs), params)
+        assert (r["pairs"], r["reported"]) == (1, expected), r["examples"]
