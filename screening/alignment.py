@@ -838,10 +838,18 @@ class PairMatch:
         spans = ((p.other_start, p.other_end) if other else (p.start, p.end) for p in self.passages)
         return float(covered(spans, len(text))[: len(text)].mean())
 
-    def longest_words(self) -> int:
+    def longest_words(self, *, max_name_share: float = 1.0) -> int:
         """Words of the longest passage that its segments cover (the gaps of a merged passage are not
-        counted: they were not matched)."""
-        return max((self._matched_words(p) for p in self.passages), default=0)
+        counted: they were not matched). `max_name_share`: passages with a larger share of capitalised
+        words (see `name_share`) are left out."""
+        return max(
+            (
+                self._matched_words(p)
+                for p in self.passages
+                if max_name_share >= 1.0 or name_share(self.a.text, p.segments or [p]) <= max_name_share
+            ),
+            default=0,
+        )
 
     def _matched_words(self, p: Passage) -> int:
         if not p.segments:
@@ -955,12 +963,20 @@ def align(
     return PairMatch(a=a, b=b, passages=passages, template_passages=template, matched_a=matched_a, matched_b=matched_b)
 
 
+def name_share(text: str, spans: Iterable[Segment | Passage]) -> float:
+    """Share of the words in these spans of `text` that start with a capital letter: high for a name or a
+    title (an innovation's name and tagline, a list of agencies), low for prose."""
+    words = [w for s in spans for w in _WORD.findall(text[s.start : s.end])]
+    return sum(1 for w in words if w[0].isupper()) / len(words) if words else 0.0
+
+
 def is_reportable(m: PairMatch, params: DuplicationParams) -> bool:
-    """Worth showing: enough non-template overlap on either side, or one long passage."""
+    """Worth showing: enough non-template overlap on either side, or one long passage that is not mostly a
+    name or title both texts cite."""
     if not m.passages:
         return False
     return (
         m.share() >= params.report_min_share
         or m.share(other=True) >= params.report_min_share
-        or m.longest_words() >= params.report_min_passage_words
+        or m.longest_words(max_name_share=params.report_max_name_share) >= params.report_min_passage_words
     )

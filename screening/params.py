@@ -57,6 +57,7 @@ class DuplicationParams(_Strict):
     boilerplate_min_docs: int = Field(4, ge=2)
     report_min_share: float = Field(0.05, ge=0, le=1)
     report_min_passage_words: int = Field(25, ge=1)
+    report_max_name_share: float = Field(0.55, ge=0, le=1)
     template_pairs_listed: int = Field(10, ge=0)
     # Aligner stages (screening/alignment.py): seeds, extension, merging, filtering.
     seed_min_words: int = Field(12, ge=1)

@@ -24,7 +24,7 @@ from screening.alignment import (
 )
 from screening.params import Parameters
 from screening.pipeline import align_texts
-from screening.results import Passage
+from screening.results import Passage, Segment
 from tests.conftest import shared_dir
 
 
@@ -246,6 +246,35 @@ def test_stock_sentences_of_one_form_are_not_a_copy(
     assert not is_reportable(m, params.duplication), [
         (p.match_type, texts[first][p.start : p.end][:80]) for p in m.passages
     ]
+
+
+def test_a_cited_name_and_tagline_is_not_reported_by_its_length(params: Parameters, embedder: Embedder) -> None:
+    """Two news-based texts (dev negative of the labelled pairs) both quote one innovation's name and tagline,
+    "CEISA Barang Kiriman ... Pekerja Migran Indonesia": 23 matched words, three quarters of them capitalised.
+    It stays a passage (the judge can see it), but a passage that is mostly a name or a title does not make
+    the pair reportable by its length; a prose passage as short (the PAN case 00004/00017, 0.38) does."""
+    import json
+
+    from screening.alignment import name_share
+    from screening.proposal import Proposal
+
+    path = Path(__file__).resolve().parents[2] / "eval" / "data" / "pairs-dev.jsonl"
+    case = next(c for c in map(json.loads, path.read_text("utf-8").splitlines()) if c["id"].endswith("seed001-seed004"))
+    a, b = Proposal.model_validate(case["a"]), Proposal.model_validate(case["b"])
+    m = align_texts(a.text, b.text, params=params, embedder=embedder)
+    assert [p.words for p in m.passages] == [23] and "Ceisa Barang Kiriman" in a.text[m.passages[0].start :]
+    assert name_share(a.text, m.passages[0].segments) > params.duplication.report_max_name_share
+    assert m.share() < params.duplication.report_min_share  # only the passage's length could report it
+    assert not is_reportable(m, params.duplication)
+    without = params.duplication.model_copy(update={"report_max_name_share": 1.0})
+    assert is_reportable(m, without), "without the rule the 23 words alone report the pair"
+    prose = "Eropa dikirim 200 tahun kemudian setelah membuka diri dari isolasi selama dua abad. Jepang mengirim"
+    assert (
+        name_share(
+            prose, [Segment(start=0, end=len(prose), other_start=0, other_end=1, match_type="edited", score=1.0)]
+        )
+        < 0.3
+    )
 
 
 def _sts_rows(limit: int) -> list[tuple[str, str]]:
