@@ -310,7 +310,7 @@ ALIGNER_SWEEPS: dict[str, list[Any]] = {
     "merge_other_gap_chars": [2000, 3000, 4000, 6000, 8000],
     "translated_cosine": [0.82, 0.84, 0.86, 0.88, 0.9],
     "report_min_passage_words": [12, 15, 20, 25, 30],
-    "report_max_name_share": [0.3, 0.35, 0.4, 0.5, 0.55, 0.6, 0.7, 0.75, 1.0],
+    "report_max_name_share": [0.3, 0.35, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 1.0],
     "paraphrase_strong_cosine": [0.95, 0.96, 0.965, 0.97, 0.98],
     "paraphrase_strong_overlap": [0.2, 0.3, 0.4, 0.5, 0.6],
     "cluster_min_density": [0.0, 0.4, 0.45, 0.5, 0.52, 0.55, 0.6, 0.7],

@@ -698,7 +698,8 @@ def same_form_reports(sf: SameForm, params: Parameters) -> dict[str, Any]:
 
 
 def _same_title(a: Proposal, b: Proposal) -> bool:
-    return normalise_name(a.judul) == normalise_name(b.judul)
+    title = normalise_name(a.judul)
+    return bool(title) and title == normalise_name(b.judul)
 
 
 def same_form_false_reports(params: Parameters, embedder: Embedder | None) -> dict[str, Any]:

@@ -526,9 +526,10 @@ def chain_seeds(
     previous one's match among hundreds is not chance. A chain stays within one section on both sides
     (proposals of one form put similar stock sentences in the same order of sections) and skips chunks
     that shingle runs already cover (a verbatim copy would otherwise carry its neighbours). A shorter chain
-    of chain_lexical_chunks chunks counts too when its chunk pairs also share words (mean of `lexical`, the
-    pair's sentence cosines, >= chain_lexical_cosine): three stock sentences of one form in form order
-    reach the embedding cosines, rarely the lemmas as well."""
+    of at least chain_lexical_chunks chunks counts too when its chunk pairs also share words (mean of
+    `lexical`, the pair's sentence cosines as the sentence seeds compute them: tf-isf with sentence_isf,
+    >= chain_lexical_cosine): three stock sentences of one form in form order reach the embedding
+    cosines, rarely the lemmas as well."""
     if a.vectors is None or b.vectors is None or not len(a.chunks) or not len(b.chunks):
         return []
     _, best, best_sim = nearest or nearest_chunks(a, b, b_skip)
@@ -846,9 +847,18 @@ class PairMatch:
             (
                 self._matched_words(p)
                 for p in self.passages
-                if max_name_share >= 1.0 or name_share(self.a.text, p.segments or [p]) <= max_name_share
+                if max_name_share >= 1.0 or self._name_share(p) <= max_name_share
             ),
             default=0,
+        )
+
+    def _name_share(self, p: Passage) -> float:
+        """`name_share` of the passage's matched parts in the text where it is higher (the same whichever
+        text is a)."""
+        parts: list[Segment] | list[Passage] = p.segments or [p]
+        return max(
+            name_share(self.a.text, ((s.start, s.end) for s in parts)),
+            name_share(self.b.text, ((s.other_start, s.other_end) for s in parts)),
         )
 
     def _matched_words(self, p: Passage) -> int:
@@ -963,10 +973,10 @@ def align(
     return PairMatch(a=a, b=b, passages=passages, template_passages=template, matched_a=matched_a, matched_b=matched_b)
 
 
-def name_share(text: str, spans: Iterable[Segment | Passage]) -> float:
-    """Share of the words in these spans of `text` that start with a capital letter: high for a name or a
-    title (an innovation's name and tagline, a list of agencies), low for prose."""
-    words = [w for s in spans for w in _WORD.findall(text[s.start : s.end])]
+def name_share(text: str, spans: Iterable[tuple[int, int]]) -> float:
+    """Share of the words in these (start, end) spans of `text` that start with a capital letter: high for
+    a name or a title (an innovation's name and tagline), low for prose."""
+    words = [w for s, e in spans for w in _WORD.findall(text[s:e])]
     return sum(1 for w in words if w[0].isupper()) / len(words) if words else 0.0
 
 

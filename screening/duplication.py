@@ -337,6 +337,7 @@ def to_duplicate(m: PairMatch, a: Proposal, b: Proposal, *, other_source: str, i
         match_type=m.match_type(),
         share=round(m.share(), 4),
         other_share=round(m.share(other=True), 4),
+        # every passage counts here (also one that is mostly a cited name: see is_reportable)
         longest_passage_words=m.longest_words(),
         passages=m.passages,
         template_passages=m.template_passages,

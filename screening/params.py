@@ -57,7 +57,7 @@ class DuplicationParams(_Strict):
     boilerplate_min_docs: int = Field(4, ge=2)
     report_min_share: float = Field(0.05, ge=0, le=1)
     report_min_passage_words: int = Field(25, ge=1)
-    report_max_name_share: float = Field(0.55, ge=0, le=1)
+    report_max_name_share: float = Field(0.65, ge=0, le=1)
     template_pairs_listed: int = Field(10, ge=0)
     # Aligner stages (screening/alignment.py): seeds, extension, merging, filtering.
     seed_min_words: int = Field(12, ge=1)
@@ -82,6 +82,14 @@ class DuplicationParams(_Strict):
     chain_max_step: int = Field(2, ge=0)
     chain_lexical_chunks: int = Field(3, ge=0)
     chain_lexical_cosine: float = Field(0.34, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _chains(self) -> DuplicationParams:
+        if self.chain_lexical_chunks == 1:
+            raise ValueError(
+                "duplication.chain_lexical_chunks must be 0 (off) or at least 2: one sentence is not a chain"
+            )
+        return self
 
 
 class SimilarityParams(_Strict):
