@@ -101,6 +101,10 @@ class _Lemmas(dict[str, str]):
     def get(self, word: str, default: str | None = None) -> str:  # type: ignore[override]
         return self[word]
 
+    def inflected(self, word: str) -> bool:
+        """The table lists this word as an inflected form (its keys are affixed Indonesian words)."""
+        return self[word] != word
+
 
 @lru_cache(maxsize=1)
 def _lemma_table() -> _Lemmas:
@@ -118,6 +122,13 @@ def nlp() -> Language:
 def lemma(word: str) -> str:
     """Lookup lemma of a lower-cased Indonesian word (the word itself when unknown)."""
     return _lemma_table().get(word, word)
+
+
+def is_inflected_indonesian(word: str) -> bool:
+    """The lower-cased word is an affixed Indonesian form (membalas, tatapan, pelayanannya): the lemma
+    table's keys. Evidence of Indonesian that stop words miss; 6 of the 62,455 words of the English
+    STS sentences are keys (asian, virus), against about a fifth of Indonesian words."""
+    return _lemma_table().inflected(word)
 
 
 def tokenize(text: str, *, use_lemmas: bool = True) -> list[Token]:

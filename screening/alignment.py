@@ -31,7 +31,7 @@ from typing import cast
 import numpy as np
 from scipy import sparse
 
-from models.text import STOP_WORDS
+from models.text import STOP_WORDS, is_inflected_indonesian
 from screening.features import DocFeatures, word_hash
 from screening.params import DuplicationParams
 from screening.results import MatchType, Passage, Segment
@@ -387,9 +387,12 @@ def _english_stop_words() -> frozenset[str]:
 
 
 def chunk_language(d: DocFeatures) -> np.ndarray:
-    """Language of each chunk by its function words (spaCy's stop word lists): 0 Indonesian, 1 another
-    language (English), -1 mixed or unclear (dialogue that mixes both, short lines); cached. A clear
-    chunk has at least 2 function words of its language and at most a fifth as many of the other.
+    """Language of each chunk by its function words (spaCy's stop word lists) and, for Indonesian, its
+    affixed words (the lemma table's keys): 0 Indonesian, 1 another language (English), -1 mixed or
+    unclear (dialogue that mixes both, short lines); cached. A clear chunk has at least 2 such words of
+    its language and at most a fifth as many of the other. Affixed words count because a line of
+    dialogue can hold English function words and Indonesian prose without one Indonesian function word
+    ("desisnya membalas tatapan Sharon ... 'so..., you're really my brother?'").
     Regional languages are not recognised (see eval/RESULTS.md)."""
     cached = d.meta.get("_language")
     if isinstance(cached, np.ndarray):
@@ -407,7 +410,7 @@ def chunk_language(d: DocFeatures) -> np.ndarray:
     else:
         for ci in range(len(d.chunks)):
             chunk_words = _words(d.chunk_text(ci))
-            n_id = sum(w in STOP_WORDS for w in chunk_words)
+            n_id = sum(w in STOP_WORDS or is_inflected_indonesian(w) for w in chunk_words)
             n_en = sum(w in en for w in chunk_words)
             if n_en >= 2 and 5 * n_id <= n_en:
                 out[ci] = 1

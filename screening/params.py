@@ -45,6 +45,7 @@ class DuplicationParams(_Strict):
     candidate_jaccard: float = Field(0.3, gt=0, le=1)
     dense_candidates_k: int = Field(5, ge=0, le=100)
     candidate_cosine: float = Field(0.88, ge=-1, le=1)
+    candidate_shared_cosine: float = Field(0.86, ge=-1, le=1)
     max_gap: int = Field(8, ge=0, le=100)
     min_passage_words: int = Field(12, ge=1)
     paraphrase_cosine: float = Field(0.9, ge=-1, le=1)

@@ -317,6 +317,31 @@ def test_language_of_chunks(seed_texts: list[str], params: Parameters) -> None:
     assert article.count(0) >= 0.8 * len(article)
 
 
+def test_dialogue_mixing_english_lines_into_indonesian_prose_is_not_english(
+    plag_corpus_dir: Path, params: Parameters, embedder: Embedder
+) -> None:
+    """A novel's dialogue that mixes English lines into Indonesian prose ("desisnya membalas tatapan Sharon.
+    Sharon memutar posisi duduknya, 'so..., you're really my brother?'") has English function words and no
+    Indonesian one: counted by function words alone it was English, and its nearest sentences of an
+    unrelated Indonesian story (cosine 0.87-0.88) became a `translated` passage. Its affixed words
+    (membalas, tatapan, memutar) are Indonesian."""
+    from eval.common import unwrap
+    from screening.features import analyse
+
+    susp = unwrap((plag_corpus_dir / "suspicious-documents" / "suspicious-document00016.txt").read_text("utf-8"))
+    src = unwrap((plag_corpus_dir / "source-documents" / "source-document00008.txt").read_text("utf-8"))
+    mixed = susp.index("desisnya membalas tatapan Sharon")
+    d = analyse("x", susp, params)
+    lang = chunk_language(d)
+    (ci,) = [i for i, c in enumerate(d.chunks) if c.start <= mixed < c.end]
+    assert lang[ci] != 1, d.chunk_text(ci)
+    # The English-only lines of the same dialogue stay English.
+    assert any(code == 1 for code in lang.tolist()), "the novel's English lines are English"
+    a = susp[mixed - 3000 : mixed + 2000]
+    m = align_texts(a, src[:6000], params=params, embedder=embedder)
+    assert all(p.match_type != "translated" and not is_reportable(m, params.duplication) for p in m.passages)
+
+
 def test_same_form_indonesian_text_is_never_translated(
     seed_texts: list[str], params: Parameters, embedder: Embedder
 ) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from models.embedder import CachedEmbedder, Embedder, load_embedder
+from screening.alignment import is_reportable
 from screening.params import Parameters
 from screening.pipeline import align_texts
 
@@ -70,3 +71,42 @@ def test_unrelated_same_topic_articles_are_not_paraphrases(
     m = align_texts(seed_texts[0], seed_texts[2], params=params, embedder=embedder)
     para = [p for p in m.passages if p.match_type == "paraphrase"]
     assert sum(p.end - p.start for p in para) < 0.1 * len(seed_texts[0])
+
+
+def test_reworded_paragraph_whose_sentences_keep_a_phrase_becomes_a_candidate_pair(
+    plag_corpus_dir: Path, params: Parameters, embedder: Embedder
+) -> None:
+    """suspicious-document00015 rewrites a paragraph of source-document00004 ("Senin pagi kami memulai
+    perjalanan ke rumah dengan kereta" -> "... melakukan perjalanan dengan kereta menuju ke rumah"). No
+    sentence pair reaches the shingle Jaccard or candidate_cosine, so the pair was never aligned; each
+    rewritten sentence's nearest source sentence shares a phrase (a non-template shingle) with it, which
+    makes a candidate from candidate_shared_cosine on. The aligner then finds the rewrite."""
+    from screening.duplication import CandidateIndex, candidate_pairs
+    from screening.features import analyse
+    from screening.pipeline import NullProgress, declared_template_shingles, embed_features, exact_search
+
+    susp, src, o, n, so, sn = _case(plag_corpus_dir, "suspicious-document00015", "source-document00004")
+    a0, b0 = max(0, o - 1500), max(0, so - 1500)
+    a, b = analyse("a", susp[a0 : o + n + 1500], params), analyse("b", src[b0 : so + sn + 1500], params)
+    embed_features([a, b], embedder, NullProgress())
+    assert b.vectors is not None
+    neighbours = exact_search(b.vectors, [(b.key, i) for i in range(len(b.chunks))])
+    declared = declared_template_shingles(params)
+    shared = set(a.shingles.tolist()) & set(b.shingles.tolist())
+
+    def candidate(*, shared_cosine: float, boiler: frozenset[int]) -> bool:
+        # the plain rules switched off, so that only the shared-phrase rule can make the pair
+        update = {"candidate_jaccard": 1.0, "candidate_cosine": 1.0, "candidate_shared_cosine": shared_cosine}
+        dp = params.duplication.model_copy(update=update)
+        index = CandidateIndex.build([a, b], params=dp, boiler=boiler)
+        pairs = candidate_pairs([a], index=index, params=dp, boiler=boiler, neighbours=neighbours, docs={"b": b})
+        return ("a", "b") in pairs
+
+    shipped = params.duplication.candidate_shared_cosine
+    assert candidate(shared_cosine=shipped, boiler=frozenset(declared))
+    assert not candidate(shared_cosine=1.0, boiler=frozenset(declared)), "the rule is what makes the pair"
+    assert not candidate(shared_cosine=shipped, boiler=frozenset(declared | shared)), "template phrases do not"
+    m = align_texts(susp[a0 : o + n + 1500], src[b0 : so + sn + 1500], params=params, embedder=embedder)
+    inside = [p for p in m.passages if p.end > o - a0 and p.start < o - a0 + n]
+    assert inside and is_reportable(m, params.duplication)
+    assert any(p.other_end > so - b0 and p.other_start < so - b0 + sn for p in inside)
