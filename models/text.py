@@ -125,9 +125,10 @@ def lemma(word: str) -> str:
 
 
 def is_inflected_indonesian(word: str) -> bool:
-    """The lower-cased word is an affixed Indonesian form (membalas, tatapan, pelayanannya): the lemma
-    table's keys. Evidence of Indonesian that stop words miss; 6 of the 62,455 words of the English
-    STS sentences are keys (asian, virus), against about a fifth of Indonesian words."""
+    """The lemma table maps the lower-cased word to another form: nearly always an affixed Indonesian word
+    (membalas, tatapan, pelayanannya). Evidence of Indonesian that stop words miss; 6 of the 62,455 words
+    of the English STS sentences are mapped (asian -> asi, virus -> visa), about a fifth of Indonesian
+    words are."""
     return _lemma_table().inflected(word)
 
 

@@ -392,8 +392,10 @@ def chunk_language(d: DocFeatures) -> np.ndarray:
     unclear (dialogue that mixes both, short lines); cached. A clear chunk has at least 2 such words of
     its language and at most a fifth as many of the other. Affixed words count because a line of
     dialogue can hold English function words and Indonesian prose without one Indonesian function word
-    ("desisnya membalas tatapan Sharon ... 'so..., you're really my brother?'").
-    Regional languages are not recognised (see eval/RESULTS.md)."""
+    ("desisnya membalas tatapan Sharon ... 'so..., you're really my brother?'"). A text with fewer than
+    two English function words has no English chunk and is read by its stop words only (a chunk without
+    two of them stays unclear, which makes no translation). Regional languages are not recognised (see
+    eval/RESULTS.md)."""
     cached = d.meta.get("_language")
     if isinstance(cached, np.ndarray):
         return cached

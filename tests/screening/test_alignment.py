@@ -335,11 +335,12 @@ def test_dialogue_mixing_english_lines_into_indonesian_prose_is_not_english(
     lang = chunk_language(d)
     (ci,) = [i for i, c in enumerate(d.chunks) if c.start <= mixed < c.end]
     assert lang[ci] != 1, d.chunk_text(ci)
-    # The English-only lines of the same dialogue stay English.
-    assert any(code == 1 for code in lang.tolist()), "the novel's English lines are English"
+    # Lines that are English only stay English (the novel has some).
+    assert any(code == 1 for code in lang.tolist()), "the novel's English-only lines are English"
     a = susp[mixed - 3000 : mixed + 2000]
     m = align_texts(a, src[:6000], params=params, embedder=embedder)
-    assert all(p.match_type != "translated" and not is_reportable(m, params.duplication) for p in m.passages)
+    assert not any(p.match_type == "translated" for p in m.passages)
+    assert not (m.passages and is_reportable(m, params.duplication)), "a 39-word 'translation' was reported"
 
 
 def test_same_form_indonesian_text_is_never_translated(

@@ -78,9 +78,10 @@ def test_reworded_paragraph_whose_sentences_keep_a_phrase_becomes_a_candidate_pa
 ) -> None:
     """suspicious-document00015 rewrites a paragraph of source-document00004 ("Senin pagi kami memulai
     perjalanan ke rumah dengan kereta" -> "... melakukan perjalanan dengan kereta menuju ke rumah"). No
-    sentence pair reaches the shingle Jaccard or candidate_cosine, so the pair was never aligned; each
-    rewritten sentence's nearest source sentence shares a phrase (a non-template shingle) with it, which
-    makes a candidate from candidate_shared_cosine on. The aligner then finds the rewrite."""
+    sentence pair reaches the shingle Jaccard or candidate_cosine, so the pair was never aligned; three
+    rewritten sentences' nearest source sentences (cosine 0.86-0.91) share a phrase (a non-template
+    shingle) with them, which makes a candidate from candidate_shared_cosine on. Once aligned, the
+    aligner finds the rewrite (the last part; the candidate stage is the first)."""
     from screening.duplication import CandidateIndex, candidate_pairs
     from screening.features import analyse
     from screening.pipeline import NullProgress, declared_template_shingles, embed_features, exact_search
@@ -105,7 +106,9 @@ def test_reworded_paragraph_whose_sentences_keep_a_phrase_becomes_a_candidate_pa
     shipped = params.duplication.candidate_shared_cosine
     assert candidate(shared_cosine=shipped, boiler=frozenset(declared))
     assert not candidate(shared_cosine=1.0, boiler=frozenset(declared)), "the rule is what makes the pair"
-    assert not candidate(shared_cosine=shipped, boiler=frozenset(declared | shared)), "template phrases do not"
+    assert not candidate(shared_cosine=shipped, boiler=frozenset(declared | shared)), (
+        "template phrases make no candidate"
+    )
     m = align_texts(susp[a0 : o + n + 1500], src[b0 : so + sn + 1500], params=params, embedder=embedder)
     inside = [p for p in m.passages if p.end > o - a0 and p.start < o - a0 + n]
     assert inside and is_reportable(m, params.duplication)
