@@ -264,11 +264,12 @@ def candidate_pairs(
     docs: Mapping[str, DocFeatures] | None = None,
 ) -> set[tuple[str, str]]:
     """Document pairs (query key, other key) that share a chunk by shingle Jaccard (`index`) or by a
-    dense neighbour with cosine >= candidate_cosine, or (when `docs` can look the neighbour up) a
-    neighbour with cosine >= candidate_shared_cosine that shares a non-template shingle with the chunk
-    (a reworded sentence keeps a phrase: in a rewrite of the PAN dev corpus three sentences' nearest
-    source sentences sit at 0.86-0.91 and share one shingle each), or a neighbour in another language with
-    cosine >= translated_cosine. Template chunks never make candidates."""
+    dense neighbour with cosine >= candidate_cosine, or (when `docs` can look the neighbour up) by
+    cluster_min_units chunks each of whose neighbours in that document, at cosine >= candidate_shared_cosine,
+    shares a non-template shingle with it (a reworded paragraph keeps a phrase here and there: in a rewrite
+    of the PAN dev corpus three sentences' nearest source sentences sit at 0.86-0.91 and share one shingle
+    each; one sentence alone is no evidence for the aligner either), or by a neighbour in another language
+    with cosine >= translated_cosine. Template chunks never make candidates."""
     pairs: set[tuple[str, str]] = set()
     for d in queries:
         pairs.update((d.key, other_key) for other_key in index.candidates(d))
@@ -284,6 +285,8 @@ def candidate_pairs(
             # Below this cosine neither the shared-phrase rule nor the translation rule can make a pair.
             floor = min(params.candidate_shared_cosine, params.translated_cosine)
             hits = neighbours(d.vectors[rows], params.dense_candidates_k + 1)
+            # Sentences of d whose neighbour in each other document shares a phrase with them.
+            keeping: dict[str, set[int]] = {}
             for row, row_hits in zip(rows.tolist(), hits, strict=True):
                 for (okey, oci), score in row_hits:
                     if okey == d.key or (d.key, okey) in pairs:
@@ -292,12 +295,14 @@ def candidate_pairs(
                         pairs.add((d.key, okey))
                         continue
                     other = docs.get(okey) if docs is not None and score >= floor else None
-                    if other is not None and (
-                        (score >= params.candidate_shared_cosine and _shares_shingle(d, row, other, oci, boiler))
-                        or (
-                            score >= params.translated_cosine
-                            and other_language(int(lang[row]), int(chunk_language(other)[oci]))
-                        )
+                    if other is None:
+                        continue
+                    if score >= params.candidate_shared_cosine and _shares_shingle(d, row, other, oci, boiler):
+                        keeping.setdefault(okey, set()).add(row)
+                        if len(keeping[okey]) >= params.cluster_min_units:
+                            pairs.add((d.key, okey))
+                    elif score >= params.translated_cosine and other_language(
+                        int(lang[row]), int(chunk_language(other)[oci])
                     ):
                         pairs.add((d.key, okey))
     return pairs

@@ -80,10 +80,11 @@ def test_reworded_paragraph_whose_sentences_keep_a_phrase_becomes_a_candidate_pa
     perjalanan ke rumah dengan kereta" -> "... melakukan perjalanan dengan kereta menuju ke rumah"). No
     sentence pair reaches the shingle Jaccard or candidate_cosine, so the pair was never aligned; three
     rewritten sentences' nearest source sentences (cosine 0.86-0.91) share a phrase (a non-template
-    shingle) with them, which makes a candidate from candidate_shared_cosine on. Once aligned, the
-    aligner finds the rewrite (the last part; the candidate stage is the first)."""
+    shingle) with them, which makes a candidate from candidate_shared_cosine on, with at least
+    cluster_min_units (2) such sentences: one alone is not enough. Once aligned, the aligner finds the
+    rewrite (the last part; the candidate stage is the first)."""
     from screening.duplication import CandidateIndex, candidate_pairs
-    from screening.features import analyse
+    from screening.features import DocFeatures, analyse
     from screening.pipeline import NullProgress, declared_template_shingles, embed_features, exact_search
 
     susp, src, o, n, so, sn = _case(plag_corpus_dir, "suspicious-document00015", "source-document00004")
@@ -95,20 +96,31 @@ def test_reworded_paragraph_whose_sentences_keep_a_phrase_becomes_a_candidate_pa
     declared = declared_template_shingles(params)
     shared = set(a.shingles.tolist()) & set(b.shingles.tolist())
 
-    def candidate(*, shared_cosine: float, boiler: frozenset[int]) -> bool:
+    def candidate(*, shared_cosine: float, boiler: frozenset[int], query: DocFeatures = a, units: int = 2) -> bool:
         # the plain rules switched off, so that only the shared-phrase rule can make the pair
-        update = {"candidate_jaccard": 1.0, "candidate_cosine": 1.0, "candidate_shared_cosine": shared_cosine}
+        update = {
+            "candidate_jaccard": 1.0,
+            "candidate_cosine": 1.0,
+            "candidate_shared_cosine": shared_cosine,
+            "cluster_min_units": units,
+        }
         dp = params.duplication.model_copy(update=update)
-        index = CandidateIndex.build([a, b], params=dp, boiler=boiler)
-        pairs = candidate_pairs([a], index=index, params=dp, boiler=boiler, neighbours=neighbours, docs={"b": b})
-        return ("a", "b") in pairs
+        index = CandidateIndex.build([query, b], params=dp, boiler=boiler)
+        pairs = candidate_pairs([query], index=index, params=dp, boiler=boiler, neighbours=neighbours, docs={"b": b})
+        return (query.key, "b") in pairs
 
     shipped = params.duplication.candidate_shared_cosine
+    assert params.duplication.cluster_min_units == 2
     assert candidate(shared_cosine=shipped, boiler=frozenset(declared))
     assert not candidate(shared_cosine=1.0, boiler=frozenset(declared)), "the rule is what makes the pair"
-    assert not candidate(shared_cosine=shipped, boiler=frozenset(declared | shared)), (
-        "template phrases make no candidate"
-    )
+    assert not candidate(shared_cosine=shipped, boiler=frozenset(declared | shared)), "template phrases: no candidate"
+    # the rewrite's first sentence alone keeps a phrase too, but one sentence makes no candidate
+    start = susp.index("Senin pagi kami melakukan perjalanan", o)
+    one = analyse("a1", susp[start : susp.index(".", start) + 1], params)
+    embed_features([one], embedder, NullProgress())
+    assert len(one.chunks) == 1
+    assert candidate(shared_cosine=shipped, boiler=frozenset(declared), query=one, units=1)
+    assert not candidate(shared_cosine=shipped, boiler=frozenset(declared), query=one)
     m = align_texts(susp[a0 : o + n + 1500], src[b0 : so + sn + 1500], params=params, embedder=embedder)
     inside = [p for p in m.passages if p.end > o - a0 and p.start < o - a0 + n]
     assert inside and is_reportable(m, params.duplication)
