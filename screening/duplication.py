@@ -301,7 +301,8 @@ def candidate_pairs(
                         keeping.setdefault(okey, set()).add(row)
                         if len(keeping[okey]) >= params.cluster_min_units:
                             pairs.add((d.key, okey))
-                    elif score >= params.translated_cosine and other_language(
+                            continue
+                    if score >= params.translated_cosine and other_language(
                         int(lang[row]), int(chunk_language(other)[oci])
                     ):
                         pairs.add((d.key, okey))
