@@ -101,10 +101,6 @@ class _Lemmas(dict[str, str]):
     def get(self, word: str, default: str | None = None) -> str:  # type: ignore[override]
         return self[word]
 
-    def inflected(self, word: str) -> bool:
-        """The table lists this word as an inflected form (its keys are affixed Indonesian words)."""
-        return self[word] != word
-
 
 @lru_cache(maxsize=1)
 def _lemma_table() -> _Lemmas:
@@ -129,7 +125,7 @@ def is_inflected_indonesian(word: str) -> bool:
     (membalas, tatapan, pelayanannya). Evidence of Indonesian that stop words miss; 6 of the 62,455 words
     of the English STS sentences are mapped (asian -> asi, virus -> visa), about a fifth of Indonesian
     words are."""
-    return _lemma_table().inflected(word)
+    return lemma(word) != word
 
 
 def tokenize(text: str, *, use_lemmas: bool = True) -> list[Token]:

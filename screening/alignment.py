@@ -388,7 +388,7 @@ def _english_stop_words() -> frozenset[str]:
 
 def chunk_language(d: DocFeatures) -> np.ndarray:
     """Language of each chunk by its function words (spaCy's stop word lists) and, for Indonesian, its
-    affixed words (the lemma table's keys): 0 Indonesian, 1 another language (English), -1 mixed or
+    affixed words (`is_inflected_indonesian`): 0 Indonesian, 1 another language (English), -1 mixed or
     unclear (dialogue that mixes both, short lines); cached. A clear chunk has at least 2 such words of
     its language and at most a fifth as many of the other. Affixed words count because a line of
     dialogue can hold English function words and Indonesian prose without one Indonesian function word

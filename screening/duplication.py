@@ -274,6 +274,8 @@ def candidate_pairs(
     for d in queries:
         pairs.update((d.key, other_key) for other_key in index.candidates(d))
     if neighbours is not None and params.dense_candidates_k > 0:
+        # Below this cosine neither the shared-phrase rule nor the translation rule can make a pair.
+        floor = min(params.candidate_shared_cosine, params.translated_cosine)
         for d in queries:
             if d.vectors is None or len(d.chunks) == 0:
                 continue
@@ -282,8 +284,6 @@ def candidate_pairs(
             if len(rows) == 0:
                 continue
             lang = chunk_language(d)
-            # Below this cosine neither the shared-phrase rule nor the translation rule can make a pair.
-            floor = min(params.candidate_shared_cosine, params.translated_cosine)
             hits = neighbours(d.vectors[rows], params.dense_candidates_k + 1)
             # Sentences of d whose neighbour in each other document shares a phrase with them.
             keeping: dict[str, set[int]] = {}
