@@ -303,6 +303,7 @@ def markdown(
 
 ALIGNER_SWEEPS: dict[str, list[Any]] = {
     "sentence_isf": [False, True],
+    "ignore_heading_words": [False, True],
     "sentence_cosine": [0.3, 0.35, 0.4, 0.45, 0.5],
     "sentence_strong_cosine": [0.45, 0.5, 0.55, 0.6, 0.65, 0.7],
     "extend_gap_chars": [300, 450, 600, 900, 1200],

@@ -59,7 +59,13 @@ from screening.duplication import (
 )
 from screening.features import DocFeatures, analyse
 from screening.params import Parameters
-from screening.pipeline import NullProgress, declared_template_shingles, embed_features, exact_search
+from screening.pipeline import (
+    NullProgress,
+    declared_template_shingles,
+    embed_features,
+    exact_search,
+    heading_terms,
+)
 from screening.proposal import Proposal, normalise_name
 
 SEED = 20261
@@ -593,7 +599,7 @@ class PairResult:
 def evaluate(prepared: Sequence[Prepared], params: Parameters, *, batch: bool = False) -> PairResult:
     """Detect every case (pairwise; `batch` takes template shingles over all the cases' documents)."""
     boiler = batch_boiler(prepared, params) if batch else declared_template_shingles(params)
-    weights = term_weights(_distinct_docs(prepared))
+    weights = term_weights(_distinct_docs(prepared), ignored=heading_terms(params))
     outs = [detect_case(p, params, boiler, weights) for p in prepared]
     return summarise(outs)
 
@@ -678,7 +684,7 @@ def same_form_reports(sf: SameForm, params: Parameters) -> dict[str, Any]:
     unless the two entries are a resubmission (same instansi and same title): two different innovations of
     one ministry reported as `same_instansi` are a false claim too."""
     boiler = boilerplate_shingles(sf.docs, params=params.duplication, declared=declared_template_shingles(params))
-    weights = term_weights(sf.docs)
+    weights = term_weights(sf.docs, ignored=heading_terms(params))
     reported: list[str] = []
     pairs = 0
     for (e1, d1), (e2, d2) in itertools.combinations(zip(sf.entries, sf.docs, strict=True), 2):

@@ -27,7 +27,13 @@ from screening.duplication import (
 )
 from screening.features import DocFeatures, analyse
 from screening.params import Parameters
-from screening.pipeline import NullProgress, declared_template_shingles, embed_features, exact_search
+from screening.pipeline import (
+    NullProgress,
+    declared_template_shingles,
+    embed_features,
+    exact_search,
+    heading_terms,
+)
 
 _FEATURE = re.compile(r"<feature\b[^>]*>")
 _ATTR = re.compile(r'(\w+)="([^"]*)"')
@@ -132,7 +138,7 @@ def detect_features(
     dp = params.duplication
     boiler = boilerplate_shingles(all_docs, params=dp, declared=declared_template_shingles(params))
     index = CandidateIndex.build(all_docs, params=dp, boiler=boiler)
-    weights = term_weights(all_docs)
+    weights = term_weights(all_docs, ignored=heading_terms(params))
     neighbours = None
     srcs = list(src_docs.values())
     if all(d.vectors is not None for d in srcs) and srcs:

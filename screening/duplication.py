@@ -192,9 +192,18 @@ class CollectionIndex:
     building over collection + batch from scratch gives, adjusting the collection chunks whose
     template status changes, so that screening one proposal does not recount 10,000 archive entries."""
 
-    def __init__(self, docs: Sequence[DocFeatures], *, params: DuplicationParams, declared: Iterable[int]) -> None:
+    def __init__(
+        self,
+        docs: Sequence[DocFeatures],
+        *,
+        params: DuplicationParams,
+        declared: Iterable[int],
+        ignored_terms: Iterable[str] = (),
+    ) -> None:
         self.params = params
         self.declared = frozenset(declared)
+        self.ignored_terms = frozenset(ignored_terms)
+        """Terms that weigh 0 in the term weights (the forms' heading words, `TermWeights`)."""
         self.docs = {d.key: d for d in docs}
         self.n_docs = len(self.docs)
         doc_sets = [np.unique(d.shingles) for d in docs]
@@ -244,7 +253,7 @@ class CollectionIndex:
     def term_weights(self, batch: Iterable[DocFeatures]) -> TermWeights:
         """`term_weights` over the collection plus some documents."""
         extra, n = term_df(batch)
-        return TermWeights(self.term_df, extra, self.n_docs + n)
+        return TermWeights(self.term_df, extra, self.n_docs + n, ignored=self.ignored_terms)
 
 
 def _shares_shingle(a: DocFeatures, ai: int, b: DocFeatures, bi: int, boiler: AbstractSet[int]) -> bool:

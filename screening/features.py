@@ -124,6 +124,14 @@ def analyse(key: str, text: str, params: Parameters) -> DocFeatures:
     )
 
 
+def text_terms(texts: Iterable[str], params: Parameters) -> set[str]:
+    """The content lemmas of some texts (the form's section headings), as documents' terms are counted."""
+    out: set[str] = set()
+    for t in texts:
+        out.update(analyse("_", t, params).content_norms)
+    return out
+
+
 def text_shingles(texts: Iterable[str], params: Parameters) -> set[int]:
     """The set of shingle hashes of some texts (template texts, form instructions)."""
     out: set[int] = set()

@@ -66,6 +66,7 @@ class DuplicationParams(_Strict):
     sentence_dice: float = Field(0.4, ge=0, le=1)
     sentence_min_terms: int = Field(3, ge=1)
     sentence_isf: bool = True
+    ignore_heading_words: bool = True
     sentence_strong_cosine: float = Field(0.6, ge=0, le=1)
     translated_cosine: float = Field(0.86, ge=-1, le=1)
     extend_gap_chars: int = Field(600, ge=0)

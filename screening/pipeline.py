@@ -40,7 +40,7 @@ from screening.duplication import (
     term_weights,
     to_duplicate,
 )
-from screening.features import DocFeatures, analyse, text_shingles
+from screening.features import DocFeatures, analyse, text_shingles, text_terms
 from screening.params import Parameters
 from screening.proposal import Proposal
 from screening.recommend import recommend
@@ -111,9 +111,10 @@ class ArchiveContext:
         if c is not None and self._collection_for is params:
             return c
         declared = declared_template_shingles(params)
-        if c is None or c.params != params.duplication or c.declared != declared:
+        ignored = heading_terms(params)
+        if c is None or c.params != params.duplication or c.declared != declared or c.ignored_terms != ignored:
             c = self.collection = CollectionIndex(
-                list(self.features.values()), params=params.duplication, declared=declared
+                list(self.features.values()), params=params.duplication, declared=declared, ignored_terms=ignored
             )
         self._collection_for = params
         return c
@@ -154,6 +155,19 @@ def declared_template_shingles(params: Parameters) -> set[int]:
     for form in params.forms.values():
         texts.extend(s.instructions for s in form.sections if s.instructions)
     return text_shingles(texts, params)
+
+
+def heading_terms(params: Parameters) -> frozenset[str]:
+    """Content lemmas of every form's section headings and their synonyms, which weigh 0 in the term
+    weights when `duplication.ignore_heading_words`: every proposal answers those sections in their words
+    ("Pemangku kepentingan meliputi ..."), so, like template text, they are no evidence of copying."""
+    if not params.duplication.ignore_heading_words:
+        return frozenset()
+    texts: list[str] = []
+    for form in params.forms.values():
+        for s in form.sections:
+            texts.extend([s.heading, *s.synonyms])
+    return frozenset(text_terms(texts, params))
 
 
 @dataclass
@@ -568,6 +582,6 @@ def align_texts(
     weights = (
         collection.term_weights([a, b])
         if isinstance(collection, CollectionIndex)
-        else term_weights([a, b, *collection])
+        else term_weights([a, b, *collection], ignored=heading_terms(params))
     )
     return align(a, b, params=params.duplication, boiler=declared, weights=weights)

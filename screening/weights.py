@@ -64,12 +64,16 @@ def covered(spans: Iterable[tuple[int, int]], length: int) -> np.ndarray:
 class TermWeights(Mapping[str, float]):
     """Smoothed inverse document frequency of content lemmas, log(1 + N/df), over a collection counted
     once (`base`) plus a few more documents (`extra`); computed on lookup, so adding one proposal to
-    a 10,000-entry archive does not rebuild a dictionary of its whole vocabulary."""
+    a 10,000-entry archive does not rebuild a dictionary of its whole vocabulary. Terms in `ignored`
+    (the words of the form's section headings) weigh 0: like template text, they are the form's words."""
 
-    def __init__(self, base: Mapping[str, int], extra: Mapping[str, int], n_docs: int) -> None:
+    def __init__(
+        self, base: Mapping[str, int], extra: Mapping[str, int], n_docs: int, *, ignored: AbstractSet[str] = frozenset()
+    ) -> None:
         self._base = base
         self._extra = extra
         self.n_docs = n_docs
+        self.ignored = frozenset(ignored)
         lowest = [c + base.get(t, 0) for t, c in extra.items()]
         if base:
             low = min(base.values())
@@ -81,6 +85,8 @@ class TermWeights(Mapping[str, float]):
         self.default = math.log1p(n_docs / min(lowest)) if lowest else 1.0
 
     def get(self, term: str, default: float | None = None) -> float | None:  # type: ignore[override]
+        if term in self.ignored:
+            return 0.0
         c = self._base.get(term, 0) + self._extra.get(term, 0)
         return math.log1p(self.n_docs / c) if c else default
 
@@ -113,11 +119,12 @@ def term_df(docs: Iterable[DocFeatures]) -> tuple[Counter[str], int]:
     return df, n
 
 
-def term_weights(docs: Iterable[DocFeatures]) -> TermWeights:
+def term_weights(docs: Iterable[DocFeatures], *, ignored: AbstractSet[str] = frozenset()) -> TermWeights:
     """Smoothed inverse document frequency of content lemmas, log(1 + N/df): words every proposal uses
-    (inovasi, pelayanan, anggaran) count little as lexical support for a paraphrase, names and numbers much."""
+    (inovasi, pelayanan, anggaran) count little as lexical support for a paraphrase, names and numbers much.
+    `ignored`: terms that weigh 0 (see `TermWeights`)."""
     df, n = term_df(docs)
-    return TermWeights(df, {}, n)
+    return TermWeights(df, {}, n, ignored=ignored)
 
 
 def support(terms_a: set[str], terms_b: set[str], weights: TermWeights | None) -> float:

@@ -248,6 +248,44 @@ def test_stock_sentences_of_one_form_are_not_a_copy(
     ]
 
 
+def test_the_forms_heading_words_are_no_evidence_whatever_the_collection(
+    seed_texts: list[str], plag_corpus_dir: Path, params: Parameters, embedder: Embedder
+) -> None:
+    """A packaging clinic for UMKM (arsip-014) and a safe house (arsip-023), two innovations of one form,
+    both open their stakeholder section "Pemangku kepentingan meliputi Dinas ..." (cosine 0.93) and made
+    their service a UPT "melalui Peraturan Gubernur". Aligned with news articles as the collection (as the
+    evaluation does), the section's heading words (pemangku, kepentingan) counted as rare, the two
+    stakeholder sentences shared a fifth of their weight, and the pair was reported. The words of the
+    form's headings, which every entry of the archive has, weigh 0, as template text is no evidence."""
+    from eval.common import unwrap
+    from screening.features import analyse
+    from screening.pipeline import heading_terms
+    from screening.weights import term_weights
+
+    texts = _archive_texts()
+    a, b = texts["arsip-014"], texts["arsip-023"]
+    archive = [analyse(k, t, params) for k, t in texts.items()]
+    assert all("pangku" in d.content_norms for d in archive), "every archive entry has the heading's words"
+    # the evaluation's mix: a third of its documents are proposals, the rest essays, stories and news
+    essays = sorted((plag_corpus_dir / "source-documents").glob("*.txt"))
+    others = [analyse(p.stem, unwrap(p.read_text("utf-8")), params) for p in essays]
+    collection = [*archive, *(analyse(f"n{i}", t, params) for i, t in enumerate(seed_texts)), *others]
+    assert len(archive) / len(collection) < 0.5
+    common = heading_terms(params)
+    assert {"pangku", "penting", "keberlanjutan"} <= common
+    assert term_weights(collection, ignored=common).weight("pangku") == 0
+    assert term_weights(collection).weight("pangku") > 1.0
+
+    off = params.model_copy(
+        update={"duplication": params.duplication.model_copy(update={"ignore_heading_words": False})}
+    )
+    assert heading_terms(off) == frozenset()
+    before = align_texts(a, b, params=off, embedder=embedder, collection=collection)
+    assert is_reportable(before, off.duplication), "without the rule the stock sentences are reported"
+    m = align_texts(a, b, params=params, embedder=embedder, collection=collection)
+    assert not is_reportable(m, params.duplication), [(p.match_type, a[p.start : p.end][:80]) for p in m.passages]
+
+
 def test_a_cited_name_and_tagline_is_not_reported_by_its_length(params: Parameters, embedder: Embedder) -> None:
     """Two news-based texts (dev negative of the labelled pairs) both quote one innovation's name and tagline,
     "Ceisa Barang Kiriman ... Pekerja Migran Indonesia": 23 matched words, three quarters of them capitalised.
