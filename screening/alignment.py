@@ -326,7 +326,9 @@ def sentence_cosines(
         fa = np.bincount(pa[sa], minlength=len(common)).astype(np.float64)
         fb = np.bincount(pb[sb], minlength=len(common)).astype(np.float64)
         wa, wb = _isf(ba, pa, sa, fb, n), _isf(bb, pb, sb, fa, n)
-    return (matrix(ba, pa, sa, wa, len(a.chunks)) @ matrix(bb, pb, sb, wb, len(b.chunks)).T).tocsr()
+    cos = (matrix(ba, pa, sa, wa, len(a.chunks)) @ matrix(bb, pb, sb, wb, len(b.chunks)).T).tocsr()
+    cos.eliminate_zeros()  # pairs that share only lemmas of weight 0 (the forms' heading words) share nothing
+    return cos
 
 
 def sentence_seeds(

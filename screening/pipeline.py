@@ -579,6 +579,11 @@ def align_texts(
     if embedder is not None:
         embed_features([a, b], embedder, NullProgress())
     declared = ShingleSet(declared_template_shingles(params)) if boiler is None else boiler
+    if isinstance(collection, CollectionIndex) and collection.ignored_terms != heading_terms(params):
+        raise ValueError(
+            "the collection index was built with other form headings than these parameters have; "
+            "build it with ArchiveContext.collection_index(params)"
+        )
     weights = (
         collection.term_weights([a, b])
         if isinstance(collection, CollectionIndex)

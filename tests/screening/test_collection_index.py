@@ -12,7 +12,7 @@ from models.text import clean_text
 from screening.duplication import CandidateIndex, CollectionIndex, boilerplate_shingles, term_weights
 from screening.features import DocFeatures, analyse
 from screening.params import Parameters
-from screening.pipeline import declared_template_shingles
+from screening.pipeline import declared_template_shingles, heading_terms
 from screening.readers import read_path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,17 +38,41 @@ def sources(plag_corpus_dir: Path) -> list[str]:
 def _assert_same_as_scratch(archive: list[DocFeatures], batch: list[DocFeatures], params: Parameters) -> CandidateIndex:
     dp = params.duplication
     declared = declared_template_shingles(params)
-    boiler, index, weights = CollectionIndex(archive, params=dp, declared=declared).extend(batch)
+    ignored = heading_terms(params)
+    boiler, index, weights = CollectionIndex(archive, params=dp, declared=declared, ignored_terms=ignored).extend(batch)
     everything = archive + batch
     scratch_boiler = boilerplate_shingles(everything, params=dp, declared=declared)
     assert boiler == scratch_boiler
     scratch = CandidateIndex.build(everything, params=dp, boiler=scratch_boiler)
     for d in batch:
         assert sorted(index.matches(d)) == sorted(scratch.matches(d)), d.key
-    scratch_weights = term_weights(everything)
+    scratch_weights = term_weights(everything, ignored=ignored)
     assert dict(weights) == pytest.approx(dict(scratch_weights))
     assert weights.default == pytest.approx(max(scratch_weights.values()))
+    assert weights.weight("pangku") == 0 < term_weights(everything).weight("pangku"), "the heading words weigh 0"
     return index
+
+
+def test_screening_weighs_the_forms_heading_words_zero_as_the_parameters_say(params: Parameters) -> None:
+    """The archive context builds its collection index with the parameters' heading words, and a batch
+    screened against it (and a comparison aligned with it) weighs them 0; with the rule off they weigh as
+    any word, and an index built for other parameters is refused rather than silently used."""
+    from eval.benchmark import HashEmbedder
+    from screening.pipeline import align_texts, build_archive_context
+
+    entries = read_path(REPO / "corpus" / "sample" / "archive.jsonl", params=params).proposals
+    ctx = build_archive_context(entries, embedder=HashEmbedder(), params=params)
+    index = ctx.collection_index(params)
+    assert index.ignored_terms == heading_terms(params) and "pangku" in index.ignored_terms
+    assert index.extend([])[2].weight("pangku") == 0
+    off = params.model_copy(
+        update={"duplication": params.duplication.model_copy(update={"ignore_heading_words": False})}
+    )
+    rebuilt = ctx.collection_index(off)
+    assert rebuilt is not index and rebuilt.ignored_terms == frozenset()
+    assert rebuilt.extend([])[2].weight("pangku") > 0
+    with pytest.raises(ValueError, match="other form headings"):
+        align_texts(entries[0].text, entries[1].text, params=params, collection=rebuilt)
 
 
 def test_extending_the_sample_archive_equals_building_from_scratch(
