@@ -579,14 +579,14 @@ def align_texts(
     if embedder is not None:
         embed_features([a, b], embedder, NullProgress())
     declared = ShingleSet(declared_template_shingles(params)) if boiler is None else boiler
-    if isinstance(collection, CollectionIndex) and collection.ignored_terms != heading_terms(params):
+    ignored = heading_terms(params)
+    if not isinstance(collection, CollectionIndex):
+        weights = term_weights([a, b, *collection], ignored=ignored)
+    elif collection.ignored_terms == ignored:
+        weights = collection.term_weights([a, b])
+    else:
         raise ValueError(
             "the collection index was built with other form headings than these parameters have; "
             "build it with ArchiveContext.collection_index(params)"
         )
-    weights = (
-        collection.term_weights([a, b])
-        if isinstance(collection, CollectionIndex)
-        else term_weights([a, b, *collection], ignored=heading_terms(params))
-    )
     return align(a, b, params=params.duplication, boiler=declared, weights=weights)

@@ -257,7 +257,7 @@ def test_the_forms_heading_words_are_no_evidence_whatever_the_collection(
     evaluation does), the section's heading words (pemangku, kepentingan) counted as rare, the two
     stakeholder sentences shared a fifth of their weight, and the pair was reported. The words of the
     form's headings, which every entry of the archive has, weigh 0, as template text is no evidence."""
-    from eval.common import unwrap
+    from eval.common import unwrap, with_duplication
     from screening.features import analyse
     from screening.pipeline import heading_terms
     from screening.weights import term_weights
@@ -276,9 +276,7 @@ def test_the_forms_heading_words_are_no_evidence_whatever_the_collection(
     assert term_weights(collection, ignored=common).weight("pangku") == 0
     assert term_weights(collection).weight("pangku") > 1.0
 
-    off = params.model_copy(
-        update={"duplication": params.duplication.model_copy(update={"ignore_heading_words": False})}
-    )
+    off = with_duplication(params, ignore_heading_words=False)
     assert heading_terms(off) == frozenset()
     before = align_texts(a, b, params=off, embedder=embedder, collection=collection)
     assert is_reportable(before, off.duplication), "without the rule the stock sentences are reported"

@@ -58,6 +58,7 @@ def test_screening_weighs_the_forms_heading_words_zero_as_the_parameters_say(par
     screened against it (and a comparison aligned with it) weighs them 0; with the rule off they weigh as
     any word, and an index built for other parameters is refused rather than silently used."""
     from eval.benchmark import HashEmbedder
+    from eval.common import with_duplication
     from screening.pipeline import align_texts, build_archive_context
 
     entries = read_path(REPO / "corpus" / "sample" / "archive.jsonl", params=params).proposals
@@ -65,9 +66,7 @@ def test_screening_weighs_the_forms_heading_words_zero_as_the_parameters_say(par
     index = ctx.collection_index(params)
     assert index.ignored_terms == heading_terms(params) and "pangku" in index.ignored_terms
     assert index.extend([])[2].weight("pangku") == 0
-    off = params.model_copy(
-        update={"duplication": params.duplication.model_copy(update={"ignore_heading_words": False})}
-    )
+    off = with_duplication(params, ignore_heading_words=False)
     rebuilt = ctx.collection_index(off)
     assert rebuilt is not index and rebuilt.ignored_terms == frozenset()
     assert rebuilt.extend([])[2].weight("pangku") > 0
